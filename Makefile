@@ -1,0 +1,53 @@
+# Silk Road Tracker: `make run` serves the API on an embedded database with the fixtures loaded;
+# `make test` runs the whole suite against a throwaway database. Both work on a fresh clone.
+
+SHELL := /bin/bash
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DB_PORT ?= 27017
+DATA_DIR ?= .data
+export HOST PORT DB_PORT DATA_DIR
+
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+FERRETDB := .build/ferretdb
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint typecheck unit contracts fuzz bench clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+# The environment is rebuilt only when the lock file changes.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+# FerretDB 1.24.2 with SQLite, built from the Go module proxy; rebuilt only when its sources change.
+$(FERRETDB): ferretdb/main.go ferretdb/go.mod ferretdb/go.sum
+	@mkdir -p $(dir $@)
+	@echo "Building FerretDB (first build takes a few minutes)..."
+	cd ferretdb && go build -trimpath -o ../$(FERRETDB) .
+
+deps: $(VENV)/.synced $(FERRETDB)
+
+run: deps
+	@scripts/run.sh
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check service tests
+	$(VENV)/bin/ruff format --check service tests
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+contracts: $(VENV)/.synced
+	$(PY) -m service contracts write
+
+test: deps lint typecheck
+	FERRETDB_BIN=$(FERRETDB) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf .build $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

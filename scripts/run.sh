@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Serve the API in the foreground. Without MONGODB_URI it starts the embedded FerretDB
+# (data in $DATA_DIR), loads the fixtures into an empty database, and stops the database
+# again when the service stops (Ctrl-C or SIGTERM), leaving nothing running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HOST=${HOST:-127.0.0.1} PORT=${PORT:-8000} DB_PORT=${DB_PORT:-27017} DATA_DIR=${DATA_DIR:-.data}
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ -z "${MONGODB_URI:-}" ]]; then
+  .build/ferretdb -listen "127.0.0.1:${DB_PORT}" -dir "${DATA_DIR}" >>"${DATA_DIR%/}.log" 2>&1 &
+  pids+=($!)
+  export MONGODB_URI="mongodb://127.0.0.1:${DB_PORT}/"
+  echo "FerretDB on 127.0.0.1:${DB_PORT}, data in ${DATA_DIR} (log: ${DATA_DIR%/}.log)"
+fi
+
+.venv/bin/python - <<'PY'
+import os, sys, time
+from pymongo import MongoClient
+client = MongoClient(os.environ["MONGODB_URI"], serverSelectionTimeoutMS=500)
+for _ in range(60):
+    try:
+        client.admin.command("ping"); sys.exit(0)
+    except Exception:
+        time.sleep(0.5)
+sys.exit("The database did not answer within 30 s.")
+PY
+
+.venv/bin/python -m service fixtures load --if-empty
+echo "Serving http://${HOST}:${PORT}/v1/projects (docs: http://${HOST}:${PORT}/docs)"
+.venv/bin/uvicorn --factory service.main:create_app --host "$HOST" --port "$PORT" \
+  --no-access-log --timeout-graceful-shutdown 20 &
+pids+=($!)
+wait "${pids[-1]}"

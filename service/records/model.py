@@ -1,0 +1,232 @@
+"""The parts every record is made of: fuzzy dates, money, parties, sources, assessments.
+
+A record type is a pydantic model of the fields a client writes (`RecordFields` and its
+subclasses) plus the server-managed envelope (`Envelope`) that the service adds on write.
+Clients may send the envelope back unchanged (fetch, edit, PUT): it is dropped before
+validation. Anything else unknown is refused.
+"""
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from service.vocab.countries import CountryCode
+from service.vocab.currencies import CurrencyCode
+from service.vocab.terms import (
+    SECTORS,
+    Confidence,
+    CountryRole,
+    DualUseLevel,
+    MoneyKind,
+    MoneyPeriod,
+    MoneyQualifier,
+    OrganisationRole,
+)
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,99}$"
+RecordId = Annotated[str, Field(pattern=ID_PATTERN, examples=["belt-and-road-forum-2017"])]
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
+Tag = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
+#: Money in whole units. Bounded so that it always fits a BSON int64 with room for sums.
+Amount = Annotated[int, Field(ge=0, le=10**15)]
+Year = Annotated[int, Field(ge=1800, le=2100)]
+
+_FUZZY_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Strict(BaseModel):
+    """Base for every input part: unknown fields are errors, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FuzzyDate(Strict):
+    """A date at the precision the source gives: `2013`, `2017-05` or `2019-04-25`."""
+
+    value: str = Field(
+        description="ISO 8601 date at the known precision: YYYY, YYYY-MM or YYYY-MM-DD.",
+        examples=["2017-05"],
+    )
+    text: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The source's own wording.",
+        examples=["May 2017"],
+    )
+    estimated: bool = Field(default=False, description="True when the date is inferred.")
+
+    @field_validator("value")
+    @classmethod
+    def _iso_at_precision(cls, value: str) -> str:
+        if not _FUZZY_DATE.match(value):
+            raise ValueError("expected YYYY, YYYY-MM or YYYY-MM-DD")
+        if len(value) == 10:
+            dt.date.fromisoformat(value)  # rejects 2019-02-30
+        return value
+
+    @property
+    def year(self) -> int:
+        return int(self.value[:4])
+
+
+class Money(Strict):
+    """An amount as the source states it, with a USD value the service can aggregate."""
+
+    amount: Amount | None = Field(
+        description="Whole units of `currency`; null when the source gives only words.",
+        examples=[7_000_000_000],
+    )
+    currency: CurrencyCode
+    qualifier: MoneyQualifier = MoneyQualifier.EXACT
+    kind: MoneyKind
+    period: MoneyPeriod = MoneyPeriod.TOTAL
+    year: Year | None = Field(default=None, description="Year the amount refers to.")
+    text: Text = Field(description="The source's own words.", examples=["at least USD 7 billion"])
+    usd: Amount | None = Field(
+        default=None,
+        description="Whole US dollars. Given by the source, or derived by the service from the "
+        "ECB reference rate of `year` (then `usd_derived` is true).",
+    )
+    usd_derived: bool = Field(
+        default=False,
+        description="Server-managed: true when `usd` was computed from ECB rates. A derived "
+        "value sent back is recomputed, never stored as given.",
+    )
+    recommended_for_aggregates: bool = Field(
+        default=True, description="False when the amount overlaps another and must not be summed."
+    )
+    note: LongText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived_usd(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("usd_derived") is True:
+            data = {k: v for k, v in data.items() if k not in ("usd", "usd_derived")}
+        return data
+
+
+class CountryRef(Strict):
+    code: CountryCode
+    role: CountryRole = CountryRole.PARTNER
+
+
+class Organisation(Strict):
+    name: Text
+    role: OrganisationRole = OrganisationRole.PARTICIPANT
+    country: CountryCode | None = None
+    chinese: bool = Field(default=False, description="A Chinese entity (state or private).")
+
+
+class Source(Strict):
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    title: Text
+    publisher: Text | None = None
+    published: str | None = Field(
+        default=None, description="Publication date, YYYY, YYYY-MM or YYYY-MM-DD."
+    )
+    accessed: str | None = Field(default=None, description="Date accessed, YYYY-MM-DD.")
+    external: bool = Field(
+        default=False, description="True for facts from outside the seed article."
+    )
+    note: LongText | None = None
+
+    @field_validator("published")
+    @classmethod
+    def _published_date(cls, value: str | None) -> str | None:
+        return None if value is None else FuzzyDate(value=value).value
+
+    @field_validator("accessed")
+    @classmethod
+    def _accessed_date(cls, value: str | None) -> str | None:
+        if value is not None and not _TIMESTAMP.match(value):
+            raise ValueError("expected YYYY-MM-DD")
+        return None if value is None else FuzzyDate(value=value).value
+
+
+class DualUse(Strict):
+    level: DualUseLevel = DualUseLevel.UNASSESSED
+    note: LongText | None = None
+
+
+class Conflict(Strict):
+    """Two sources, or one source and the record, that disagree."""
+
+    field: Text = Field(examples=["start"])
+    description: LongText
+
+
+class Quality(Strict):
+    confidence: Confidence = Confidence.MEDIUM
+    notes: LongText | None = None
+    conflicts: Annotated[list[Conflict], Field(max_length=50)] = []
+
+
+def _check_sector(code: str) -> str:
+    if code not in SECTORS:
+        raise ValueError(f"{code!r} is not a sector code (see GET /v1/vocab)")
+    return code
+
+
+Sector = Annotated[str, Field(max_length=40, examples=["telecom"]), AfterValidator(_check_sector)]
+
+
+class Envelope(BaseModel):
+    """Server-managed and derived fields. Ignored on input, always present on output."""
+
+    id: RecordId
+    version: int = Field(ge=1, examples=[3])
+    created_at: str = Field(examples=["2026-11-29T22:27:14.123456Z"])
+    updated_at: str
+    created_by: str
+    updated_by: str
+    owner: str = Field(description="Name of the key that created the record.")
+    year: int | None = Field(description="Derived: the year used for filtering and grouping.")
+    usd: int | None = Field(
+        description="Derived: sum of the USD values of funding items recommended for aggregates."
+    )
+    usd_lower_bound: bool = Field(
+        description="Derived: true when `usd` is only a lower bound (qualifiers or unknowns)."
+    )
+    country_codes: list[str] = Field(description="Derived: every country the record names.")
+
+
+#: Field names a client may send back but never sets.
+SERVER_FIELDS: frozenset[str] = frozenset(Envelope.model_fields)
+
+
+class RecordFields(Strict):
+    """What every record holds, as a client writes it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_server_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in SERVER_FIELDS}
+        return data
+
+    title: Text
+    summary: LongText | None = None
+    countries: Annotated[list[CountryRef], Field(max_length=300)] = []
+    organisations: Annotated[list[Organisation], Field(max_length=300)] = []
+    sectors: Annotated[list[Sector], Field(max_length=30)] = []
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
+    funding: Annotated[list[Money], Field(max_length=100)] = []
+    sources: Annotated[list[Source], Field(min_length=1, max_length=100)]
+    dual_use: DualUse = DualUse()
+    quality: Quality = Quality()
+
+    @field_validator("sectors", "tags")
+    @classmethod
+    def _unique(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("values must be unique")
+        return values
+
+    def primary_date(self) -> FuzzyDate | None:
+        """The date that gives the record its `year`; each record type says which."""
+        raise NotImplementedError

@@ -1,0 +1,48 @@
+"""OpenAPI descriptions of the error answers, so every operation documents its problems."""
+
+from typing import Any
+
+from service.problems import PROBLEM_JSON, ProblemDoc
+
+_WHY = {
+    304: "Not modified: the `If-None-Match` ETag is current.",
+    400: "The body is not JSON.",
+    401: "No API key, or a bad one (`WWW-Authenticate: Bearer`).",
+    403: "The key's role may not do this.",
+    404: "No such record or route.",
+    409: "A request with the same `Idempotency-Key` is still in flight.",
+    410: "The record was deleted (a tombstone remains).",
+    412: "`If-Match` names a version that is no longer current, or `If-None-Match: *` "
+    "found an existing record.",
+    413: "The body is larger than the published limit.",
+    415: "The body is not JSON.",
+    422: "Validation failed (body, path, header or an unknown query parameter): `errors` "
+    "lists each failure with a JSON pointer or the parameter.",
+    429: "Rate limit exceeded; see `Retry-After`.",
+    503: "The database is unreachable; retry after `Retry-After` seconds.",
+}
+
+
+def _example(status: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "type": f"https://silkroadtracker.dev/problems/{status}",
+        "title": "Error",
+        "status": status,
+        "detail": _WHY[status],
+    }
+    if status == 422:
+        doc["errors"] = [{"pointer": "/countries/0/code", "detail": "'XXX' is not an ISO code"}]
+    return doc
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Response entries for the given statuses."""
+    codes = sorted(set(statuses))
+    return {
+        code: {
+            "description": _WHY[code],
+            "model": ProblemDoc,
+            "content": {PROBLEM_JSON: {"example": _example(code)}},
+        }
+        for code in codes
+    }

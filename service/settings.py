@@ -1,0 +1,37 @@
+"""Settings, read from the environment once when the app is built (never at import)."""
+
+import secrets
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    mongodb_uri: str = Field(
+        default="mongodb://127.0.0.1:27017/",
+        description="MongoDB (or FerretDB) connection string.",
+    )
+    database: str = Field(default="silkroad", description="Database name.")
+    db_timeout_ms: int = Field(
+        default=1500,
+        description="Server selection and socket timeout: a down database "
+        "answers 503 within about this long instead of the driver's 30 s default.",
+    )
+    db_pool_size: int = Field(default=50)
+    bootstrap_admin_key: str | None = Field(
+        default=None, description="When set, an admin key with this secret exists after start."
+    )
+    anonymous_reads: bool = Field(default=True)
+    cursor_secret: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="Signs list cursors and change tokens. Set the same value on every instance.",
+    )
+    change_stale_after_s: float = Field(
+        default=5.0, description="A pending change older than this counts as abandoned."
+    )
+    max_body_bytes: int = Field(default=1 << 20)
+    max_bulk_body_bytes: int = Field(default=16 << 20)
+    cors_origins: list[str] = Field(default=[])
+    log_level: str = Field(default="INFO")

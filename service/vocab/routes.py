@@ -1,0 +1,61 @@
+"""`GET /v1/vocab`: every coded vocabulary, for filter panels and client-side validation."""
+
+from functools import cache
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from service.records.http import JSONBytes
+from service.records.responses import error_responses
+from service.vocab.countries import country_names
+from service.vocab.currencies import currency_names
+from service.vocab.terms import (
+    SECTORS,
+    Confidence,
+    CountryRole,
+    DualUseLevel,
+    EventKind,
+    MoneyKind,
+    MoneyPeriod,
+    MoneyQualifier,
+    OrganisationRole,
+    ProjectKind,
+    ProjectStatus,
+)
+
+router = APIRouter(prefix="/v1", tags=["vocabularies"])
+
+
+@cache
+def vocabularies() -> dict[str, Any]:
+    def codes(enum: Any) -> list[str]:
+        return [member.value for member in enum]
+
+    return {
+        "sectors": [{"code": k, "label": v} for k, v in SECTORS.items()],
+        "event_kinds": codes(EventKind),
+        "project_kinds": codes(ProjectKind),
+        "project_statuses": codes(ProjectStatus),
+        "country_roles": codes(CountryRole),
+        "organisation_roles": codes(OrganisationRole),
+        "dual_use_levels": codes(DualUseLevel),
+        "confidence": codes(Confidence),
+        "money_qualifiers": codes(MoneyQualifier),
+        "money_kinds": codes(MoneyKind),
+        "money_periods": codes(MoneyPeriod),
+        "countries": [{"code": k, "name": v} for k, v in country_names().items()],
+        "currencies": [{"code": k, "name": v} for k, v in currency_names().items()],
+    }
+
+
+@router.get(
+    "/vocab",
+    operation_id="get_vocabularies",
+    summary="The published vocabularies",
+    description="Sectors, kinds, statuses, roles, dual-use levels, money terms, ISO 3166 "
+    "countries (plus EUU) and ISO 4217 currencies: every value a coded field accepts.",
+    responses=error_responses(422),
+)
+async def get_vocab() -> Response:
+    return JSONBytes(vocabularies(), headers={"Cache-Control": "public, max-age=3600"})

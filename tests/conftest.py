@@ -1,0 +1,78 @@
+"""Fixtures: a real database process, apps built with test settings, and HTTP clients.
+
+Every test talks to FerretDB (or to `MONGODB_URI` when set) over a real connection, through
+the app in-process (httpx + ASGITransport + asgi-lifespan). Nothing is mocked.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from service.main import create_app
+from service.settings import Settings
+from tests.dbserver import FerretDB
+
+ADMIN_SECRET = "test-admin-secret"
+ADMIN = {"Authorization": f"Bearer {ADMIN_SECRET}"}
+
+AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture(scope="session")
+def database_uri() -> Iterator[str]:
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    server = FerretDB()
+    server.start()
+    try:
+        yield server.uri
+    finally:
+        server.cleanup()
+
+
+def settings_for(uri: str, database: str | None = None, **overrides: Any) -> Settings:
+    return Settings(
+        mongodb_uri=uri,
+        database=database or f"test_{uuid.uuid4().hex[:10]}",
+        bootstrap_admin_key=ADMIN_SECRET,
+        cursor_secret="test-cursor-secret",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def app_client(database_uri: str) -> AppClient:
+    """Builds an app on its own fresh database (or a named one) and yields a client for it."""
+
+    @asynccontextmanager
+    async def build(
+        database: str | None = None, **overrides: Any
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings_for(database_uri, database, **overrides))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                yield client
+
+    return build
+
+
+@pytest.fixture(scope="session")
+async def client(app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
+    """One app shared by the tests that need no database of their own."""
+    async with app_client() as c:
+        yield c
+
+
+@pytest.fixture
+async def fresh_client(app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
+    """An app on an empty database, for tests that count what is stored."""
+    async with app_client() as c:
+        yield c

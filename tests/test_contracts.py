@@ -1,0 +1,56 @@
+"""The published contracts equal what the code generates, and are valid."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from service import contracts
+from service.fixtures import fixture_files, read
+
+ROOT = Path(__file__).resolve().parent.parent
+REGENERATE = "regenerate with `make contracts` (python -m service contracts write)"
+
+
+@pytest.mark.parametrize("path", list(contracts.expected_files()), ids=lambda p: p.name)
+def test_committed_contract_equals_generated(path: Path):
+    expected = contracts.expected_files()[path]
+    assert path.exists(), f"{path.name} is missing: {REGENERATE}"
+    assert path.read_text() == expected, f"{path.name} is out of date: {REGENERATE}"
+
+
+async def test_served_openapi_equals_the_committed_file(client):
+    served = (await client.get("/openapi.json")).json()
+    assert served == yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+
+def test_openapi_is_valid():
+    validate(yaml.safe_load((ROOT / "openapi.yaml").read_text()))
+
+
+def test_every_operation_has_id_summary_and_error_answers():
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    ids = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            ids.append(op["operationId"])
+            assert op.get("summary"), f"{method} {path} has no summary"
+            if path.startswith("/v1/"):
+                errors = [c for c in op["responses"] if c[0] in "45"]
+                assert errors, f"{method} {path} documents no error answer"
+    assert len(ids) == len(set(ids))
+
+
+def test_every_fixture_validates_against_the_published_schemas():
+    schemas = {
+        "events": json.loads((ROOT / "schemas" / "event.schema.json").read_text()),
+        "projects": json.loads((ROOT / "schemas" / "project.schema.json").read_text()),
+    }
+    files = list(fixture_files())
+    assert len([f for f in files if f[0] == "events"]) >= 25
+    assert len([f for f in files if f[0] == "projects"]) >= 30
+    for collection, path in files:
+        jsonschema.validate(read(path), schemas[collection])
