@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
 from service.auth.deps import Reader, Writer
+from service.records.examples import body_examples
 from service.records.http import JSONBytes, etag, matches_any, parse_version_tag
 from service.records.merge_patch import merge_patch
 from service.records.model import ID_PATTERN
@@ -41,6 +42,7 @@ def build_router(resource: Resource) -> APIRouter:
     Fields = resource.fields_model
     Record = resource.record_model
     router = APIRouter(prefix=f"/v1/{name}", tags=[name])
+    examples = body_examples(resource)
     base = f"/v1/{name}"
 
     def repo(request: Request) -> Repository:
@@ -83,7 +85,7 @@ def build_router(resource: Resource) -> APIRouter:
         responses=error_responses(401, 403, 413, 415, 422, *ALWAYS),
     )
     async def create(
-        record: Annotated[Fields, Body()],  # type: ignore[valid-type]
+        record: Annotated[Fields, Body(openapi_examples=examples)],  # type: ignore[valid-type]
         repository: Repo,
         who: Writer,
     ) -> Response:
@@ -125,7 +127,7 @@ def build_router(resource: Resource) -> APIRouter:
     )
     async def put(
         record_id: IdPath,
-        record: Annotated[Fields, Body()],  # type: ignore[valid-type]
+        record: Annotated[Fields, Body(openapi_examples=examples)],  # type: ignore[valid-type]
         repository: Repo,
         who: Writer,
         if_match: IfMatch = None,
