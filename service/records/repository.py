@@ -245,6 +245,12 @@ class Repository:
             return Written(public(tombstone), "deleted")
         raise self._stale(record_id)
 
+    async def bulk(self, items: list[Any], principal: Principal) -> list[Document]:
+        """Create or replace many records by id, each atomically on its own (see `bulk.py`)."""
+        from service.records.bulk import BulkWrite
+
+        return await BulkWrite(self, principal).run(items)
+
     def validate(self, data: Any) -> RecordFields:
         try:
             return self.resource.fields_model.model_validate(data)
@@ -266,24 +272,10 @@ class Repository:
         for _ in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             self._check(current, principal, if_match, create_only)
-            fields, derived = derive(await build(current))
-            body = fields.model_dump(mode="json") | derived
-            alive = current is not None and not current["_deleted"]
-            if alive and all(current.get(k) == v for k, v in body.items()):  # type: ignore[union-attr]
+            doc = self._next_doc(record_id, current, await build(current), principal)
+            if doc is None:
                 return Written(public(current), "unchanged")  # type: ignore[arg-type]
-            stamp = now_iso()
-            first = current or {"created_at": stamp, "created_by": principal.name}
-            doc: Document = {
-                "_id": record_id,
-                "version": (current["version"] if current else 0) + 1,
-                "created_at": first["created_at"],
-                "updated_at": stamp,
-                "created_by": first["created_by"],
-                "updated_by": principal.name,
-                "owner": current["owner"] if current else principal.name,
-                **body,
-                "_deleted": False,
-            }
+            alive = current is not None and not current["_deleted"]
             kind = op or ("update" if alive else "create")
             try:
                 await self._commit(current, doc, principal, kind, restored_from)
@@ -293,6 +285,30 @@ class Repository:
                 continue
             return Written(public(doc), "updated" if alive else "created")
         raise self._stale(record_id)
+
+    @staticmethod
+    def _next_doc(
+        record_id: str, current: Document | None, fields: RecordFields, principal: Principal
+    ) -> Document | None:
+        """The document to store next, or None when `fields` would change nothing."""
+        fields, derived = derive(fields)
+        body = fields.model_dump(mode="json") | derived
+        alive = current is not None and not current["_deleted"]
+        if alive and all(current.get(k) == v for k, v in body.items()):  # type: ignore[union-attr]
+            return None
+        stamp = now_iso()
+        first = current or {"created_at": stamp, "created_by": principal.name}
+        return {
+            "_id": record_id,
+            "version": (current["version"] if current else 0) + 1,
+            "created_at": first["created_at"],
+            "updated_at": stamp,
+            "created_by": first["created_by"],
+            "updated_by": principal.name,
+            "owner": current["owner"] if current else principal.name,
+            **body,
+            "_deleted": False,
+        }
 
     def _check(
         self,
@@ -324,11 +340,15 @@ class Repository:
         principal: Principal,
         op: str,
         restored_from: int | None,
+        seq: int | None = None,
     ) -> None:
-        """Steps 2-4 of the protocol. Raises `_Collision` when another writer won."""
-        block = await self.sequence.claim()
+        """Steps 2-4 of the protocol. Raises `_Collision` when another writer won.
+
+        `seq`: a number from a block the caller holds (bulk writes); otherwise one is claimed.
+        """
+        block = await self.sequence.claim() if seq is None else None
         try:
-            doc["_seq"] = block.lo
+            doc["_seq"] = block.lo if block else seq
             revision = {
                 "_id": self._revision_id(doc["_id"], doc["version"]),
                 "collection": self.resource.name,
@@ -361,7 +381,8 @@ class Repository:
                     await self.revisions.delete_one({"_id": revision["_id"]})
                     raise _Collision
         finally:
-            await self.sequence.release(block)
+            if block:
+                await self.sequence.release(block)
 
     async def _roll_forward(self, current: Document | None, version: int) -> None:
         """Finish the write of a writer that died after claiming `version`."""

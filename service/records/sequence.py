@@ -69,6 +69,10 @@ class Sequence:
     async def release(self, block: Block) -> None:
         await self._col.update_one({"_id": block.hi}, {"$set": {"done": True}})
 
+    async def touch(self, block: Block) -> None:
+        """Keep a long-running block (a bulk write) from being taken for abandoned."""
+        await self._col.update_one({"_id": block.hi}, {"$set": {"at": time.time()}})
+
     async def horizon(self) -> int:
         """Numbers up to the horizon are final: no write can still land below it."""
         top = await self._max()  # read first: later claims are all above it
