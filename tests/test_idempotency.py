@@ -3,6 +3,8 @@
 import asyncio
 import time
 
+import httpx
+
 from tests.conftest import ADMIN
 from tests.factories import event, issue_key, unique_id
 
@@ -53,9 +55,12 @@ async def test_keys_are_scoped_to_the_caller(fresh_client):
 async def test_duplicate_while_the_first_is_in_flight_is_409(fresh_client):
     payload = {"records": [{"id": unique_id("slow"), **event()} for _ in range(400)]}
 
-    async def duplicate_soon():
+    async def duplicate_soon() -> httpx.Response:
         await asyncio.sleep(0.3)
-        return await fresh_client.post("/v1/events/bulk", json=payload, headers=keyed("slow"))
+        r: httpx.Response = await fresh_client.post(
+            "/v1/events/bulk", json=payload, headers=keyed("slow")
+        )
+        return r
 
     first, duplicate = await asyncio.gather(
         fresh_client.post("/v1/events/bulk", json=payload, headers=keyed("slow")),

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 from service.auth.principal import Principal
 from service.db import Document
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 MAX_ITEMS = 1000
 #: Items written at once; FerretDB's SQLite backend serialises writes, so more buys nothing.
 _CONCURRENCY = 16
+#: Documents per insert command: short commands stay well inside the socket timeout.
+_INSERT_CHUNK = 200
 _ID = re.compile(ID_PATTERN)
 
 
@@ -69,40 +73,72 @@ class BulkWrite:
 
         if writes:
             async with self._held(len(writes)) as block:
-                gate = asyncio.Semaphore(_CONCURRENCY)
+                for n, (_, doc) in enumerate(writes):
+                    doc["_seq"] = block.lo + n
+                landed = await self._commit_all(writes, current)
+            retry = []
+            for i, doc in writes:
+                record_id = doc["_id"]
+                if i in landed:
+                    status = "updated" if _alive(current.get(record_id)) else "created"
+                    results[i] = _result(record_id, status, doc["version"])
+                else:
+                    retry.append(i)
+            gate = asyncio.Semaphore(_CONCURRENCY)
 
-                async def one(n: int, i: int, doc: Document) -> None:
-                    async with gate:
-                        results[i] = await self._write(
-                            planned[i], current.get(doc["_id"]), doc, block.lo + n, items[i]
-                        )
+            async def one(i: int) -> None:
+                async with gate:
+                    results[i] = await self._single(planned[i], items[i])
 
-                await asyncio.gather(*(one(n, i, doc) for n, (i, doc) in enumerate(writes)))
+            await asyncio.gather(*(one(i) for i in retry))
         return [r for r in results if r is not None]
 
-    async def _write(
-        self,
-        plan: tuple[str, RecordFields, int | None],
-        current: Document | None,
-        doc: Document,
-        seq: int,
-        item: Any,
-    ) -> Document:
-        from service.records.repository import _Collision
+    async def _commit_all(
+        self, writes: list[tuple[int, Document]], current: dict[str, Document]
+    ) -> set[int]:
+        """Steps 3-4 of the write protocol for many items at once; the items that landed.
 
+        Revisions go in with one unordered insert (each insert is still its own atomic claim
+        of a version), new records with another, replacements one by one on their version.
+        An item whose claim or replacement fails had a concurrent writer: it is retried alone.
+        """
+        repo = self.repo
+        revisions = [
+            repo._revision_doc(doc, self.principal, _op(current.get(doc["_id"])), None)
+            for _, doc in writes
+        ]
+        claimed = _inserted(await _insert_many(repo.revisions, revisions), len(writes))
+        fresh = [n for n in claimed if writes[n][1]["_id"] not in current]
+        replaced = [n for n in claimed if writes[n][1]["_id"] in current]
+        inserted = _inserted(
+            await _insert_many(repo.col, [writes[n][1] for n in fresh]), len(fresh)
+        )
+        landed = {fresh[k] for k in inserted}
+        gate = asyncio.Semaphore(_CONCURRENCY)
+
+        async def replace(n: int) -> None:
+            doc = writes[n][1]
+            async with gate:
+                result = await repo.col.replace_one(
+                    {"_id": doc["_id"], "version": current[doc["_id"]]["version"]}, doc
+                )
+            if result.matched_count:
+                landed.add(n)
+
+        await asyncio.gather(*(replace(n) for n in replaced))
+        lost = [revisions[n]["_id"] for n in claimed if n not in landed]
+        if lost:
+            await repo.revisions.delete_many({"_id": {"$in": lost}})
+        return {writes[n][0] for n in landed}
+
+    async def _single(self, plan: tuple[str, RecordFields, int | None], item: Any) -> Document:
+        """One item the ordinary way, as a PUT would write it."""
         record_id, fields, if_match = plan
-        alive = current is not None and not current["_deleted"]
         try:
-            try:
-                op = "update" if alive else "create"
-                await self.repo._commit(current, doc, self.principal, op, None, seq=seq)
-                return _result(record_id, "updated" if alive else "created", doc["version"])
-            except _Collision:
-                # Someone else wrote it meanwhile: do this item as a single PUT would.
-                written = await self.repo.put(record_id, fields, self.principal, if_match=if_match)
-                return _result(record_id, written.status, written.version)
+            written = await self.repo.put(record_id, fields, self.principal, if_match=if_match)
         except Problem as problem:
             return _error(item, problem)
+        return _result(record_id, written.status, written.version)
 
     @contextlib.asynccontextmanager
     async def _held(self, size: int) -> AsyncIterator[Block]:
@@ -146,6 +182,32 @@ class BulkWrite:
         except ValidationError as exc:
             raise invalid_body(exc, prefix=("records", i)) from None
         return record_id, fields, if_match
+
+
+def _alive(doc: Document | None) -> bool:
+    return doc is not None and not doc["_deleted"]
+
+
+def _op(current: Document | None) -> str:
+    return "update" if _alive(current) else "create"
+
+
+async def _insert_many(collection: AsyncCollection[Document], docs: list[Document]) -> set[int]:
+    """Indexes of `docs` that were not inserted because their key was taken."""
+    failed: set[int] = set()
+    for start in range(0, len(docs), _INSERT_CHUNK):
+        try:
+            await collection.insert_many(docs[start : start + _INSERT_CHUNK], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            failed |= {start + int(e["index"]) for e in errors}
+    return failed
+
+
+def _inserted(failed: set[int], count: int) -> list[int]:
+    return [n for n in range(count) if n not in failed]
 
 
 def _item_invalid(i: int, field: str, detail: str) -> Invalid:

@@ -349,19 +349,7 @@ class Repository:
         block = await self.sequence.claim() if seq is None else None
         try:
             doc["_seq"] = block.lo if block else seq
-            revision = {
-                "_id": self._revision_id(doc["_id"], doc["version"]),
-                "collection": self.resource.name,
-                "record_id": doc["_id"],
-                "version": doc["version"],
-                "op": op,
-                "at": doc["updated_at"],
-                "at_epoch": time.time(),
-                "by": principal.name,
-                "restored_from": restored_from,
-                "record": None if doc["_deleted"] else doc,
-                "tombstone": doc if doc["_deleted"] else None,
-            }
+            revision = self._revision_doc(doc, principal, op, restored_from)
             try:
                 await self.revisions.insert_one(revision)
             except DuplicateKeyError:
@@ -383,6 +371,23 @@ class Repository:
         finally:
             if block:
                 await self.sequence.release(block)
+
+    def _revision_doc(
+        self, doc: Document, principal: Principal, op: str, restored_from: int | None
+    ) -> Document:
+        return {
+            "_id": self._revision_id(doc["_id"], doc["version"]),
+            "collection": self.resource.name,
+            "record_id": doc["_id"],
+            "version": doc["version"],
+            "op": op,
+            "at": doc["updated_at"],
+            "at_epoch": time.time(),
+            "by": principal.name,
+            "restored_from": restored_from,
+            "record": None if doc["_deleted"] else doc,
+            "tombstone": doc if doc["_deleted"] else None,
+        }
 
     async def _roll_forward(self, current: Document | None, version: int) -> None:
         """Finish the write of a writer that died after claiming `version`."""
