@@ -23,8 +23,12 @@ from pymongo.errors import DuplicateKeyError
 
 from service.db import Document
 
-#: Completed blocks older than this are pruned (the newest is always kept).
-_PRUNE_AFTER_S = 300.0
+#: Blocks older than this are pruned (the newest is always kept). A claim reads the top and
+#: inserts right after it, within the driver's timeouts; a pruned block is far older than
+#: that, so no claimer can still be about to insert below it.
+_PRUNE_AFTER_S = 30.0
+#: How often one process prunes: the collection stays small, so every lookup stays cheap.
+_PRUNE_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class Sequence:
         self._stale_after = stale_after
         # Claims from one process never race each other; only other processes can collide.
         self._lock = asyncio.Lock()
+        self._pruned_at = time.monotonic()
 
     async def create_indexes(self) -> None:
         await self._col.create_index([("lo", ASCENDING)], unique=True)
@@ -68,6 +73,9 @@ class Sequence:
 
     async def release(self, block: Block) -> None:
         await self._col.update_one({"_id": block.hi}, {"$set": {"done": True}})
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            await self.prune()
 
     async def touch(self, block: Block) -> None:
         """Keep a long-running block (a bulk write) from being taken for abandoned."""
