@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from service import health, problems
 from service.auth import routes as key_routes
+from service.auth.access import publish_access
 from service.auth.keys import KeyStore
 from service.auth.principal import Role
 from service.changes import routes as change_routes
@@ -139,4 +140,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(build_router(resource))
     app.include_router(change_routes.router)
     app.include_router(key_routes.router)
+    publish_access(app)
     return app
