@@ -117,6 +117,24 @@ async def test_a_write_in_flight_holds_the_horizon_until_it_lands(app_client, da
             await mongo.close()
 
 
+async def test_a_slow_write_that_is_still_alive_is_never_taken_for_abandoned(
+    app_client, database_uri
+):
+    database = f"test_slow_{uuid.uuid4().hex[:8]}"
+    async with app_client(database=database, change_stale_after_s=0.6) as c:
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(database_uri)
+        try:
+            sequence = Sequence(mongo[database]["sequence"], stale_after=0.6)
+            _, token = await all_changes(c)
+            async with sequence.hold():  # a live writer, slower than stale_after
+                await c.put(f"/v1/events/{unique_id()}", json=event(), headers=ADMIN)
+                await asyncio.sleep(1.5)
+                assert (await all_changes(c, since=token))[0] == []
+            assert len((await all_changes(c, since=token))[0]) == 1
+        finally:
+            await mongo.close()
+
+
 async def test_mirror_converges_under_concurrent_writers_one_process(fresh_client):
     outcome = await run_scenario([fresh_client], writers=6, ops=50)
     print("convergence, one process:", outcome)

@@ -10,9 +10,7 @@ falls back to the ordinary single-record path, which claims its own number.
 """
 
 import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -23,7 +21,6 @@ from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Invalid, Problem, invalid_body
 from service.records.model import ID_PATTERN, RecordFields
-from service.records.sequence import Block
 
 if TYPE_CHECKING:
     from service.records.repository import Repository
@@ -72,7 +69,7 @@ class BulkWrite:
                 writes.append((i, doc))
 
         if writes:
-            async with self._held(len(writes)) as block:
+            async with self.repo.sequence.hold(len(writes)) as block:
                 for n, (_, doc) in enumerate(writes):
                     doc["_seq"] = block.lo + n
                 landed = await self._commit_all(writes, current)
@@ -139,31 +136,6 @@ class BulkWrite:
         except Problem as problem:
             return _error(item, problem)
         return _result(record_id, written.status, written.version)
-
-    @contextlib.asynccontextmanager
-    async def _held(self, size: int) -> AsyncIterator[Block]:
-        """A sequence block kept pending (and fresh) until every write in it has landed."""
-        sequence = self.repo.sequence
-        block = await sequence.claim(size)
-        stop = asyncio.Event()
-
-        async def heartbeat() -> None:
-            period = max(self.repo._stale_after / 3, 0.1)
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=period)
-                if stop.is_set():
-                    return
-                await sequence.touch(block)
-
-        beat = asyncio.create_task(heartbeat())
-        try:
-            yield block
-        finally:
-            stop.set()
-            with contextlib.suppress(Exception):
-                await beat  # let a touch in flight finish before the release overwrites it
-            await sequence.release(block)
 
     def _parse(self, i: int, item: Any) -> tuple[str, RecordFields, int | None]:
         if not isinstance(item, dict):

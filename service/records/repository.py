@@ -16,6 +16,7 @@ that collides with it after `stale_after` seconds rolls it forward (applies it t
 with a new sequence number), so a crash never wedges a record and never loses a revision.
 """
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
@@ -346,9 +347,10 @@ class Repository:
 
         `seq`: a number from a block the caller holds (bulk writes); otherwise one is claimed.
         """
-        block = await self.sequence.claim() if seq is None else None
-        try:
-            doc["_seq"] = block.lo if block else seq
+        async with contextlib.AsyncExitStack() as held:
+            if seq is None:
+                seq = (await held.enter_async_context(self.sequence.hold())).lo
+            doc["_seq"] = seq
             revision = self._revision_doc(doc, principal, op, restored_from)
             try:
                 await self.revisions.insert_one(revision)
@@ -368,9 +370,6 @@ class Repository:
                 if result.matched_count == 0:
                     await self.revisions.delete_one({"_id": revision["_id"]})
                     raise _Collision
-        finally:
-            if block:
-                await self.sequence.release(block)
 
     def _revision_doc(
         self, doc: Document, principal: Principal, op: str, restored_from: int | None
@@ -397,12 +396,9 @@ class Repository:
         if rev is None or time.time() - rev.get("at_epoch", 0) < self._stale_after:
             return  # still in flight, or already undone: just retry
         doc = rev["record"] or rev["tombstone"]
-        block = await self.sequence.claim()
-        try:
+        async with self.sequence.hold() as block:
             doc["_seq"] = block.lo
             await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
-        finally:
-            await self.sequence.release(block)
 
     def _revision_id(self, record_id: str, version: int) -> str:
         return f"{self.resource.name}/{record_id}/{version}"

@@ -13,8 +13,10 @@ A pending block older than `stale_after` seconds is treated as abandoned (its wr
 """
 
 import asyncio
+import contextlib
 import random
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from pymongo import ASCENDING
@@ -76,6 +78,35 @@ class Sequence:
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
             self._pruned_at = time.monotonic()
             await self.prune()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, size: int = 1) -> AsyncIterator[Block]:
+        """Claim a block, keep it pending while the body runs, then release it.
+
+        While held, the block's timestamp is refreshed every `stale_after / 3` seconds, so a
+        slow write (a large bulk, a loaded database) is never taken for an abandoned one: only
+        a writer that died stops refreshing. A quick write never refreshes at all.
+        """
+        block = await self.claim(size)
+        stop = asyncio.Event()
+
+        async def heartbeat() -> None:
+            period = max(self._stale_after / 3, 0.05)
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=period)
+                if stop.is_set():
+                    return
+                await self.touch(block)
+
+        beat = asyncio.create_task(heartbeat())
+        try:
+            yield block
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await beat  # a touch in flight must finish before the release writes `done`
+            await self.release(block)
 
     async def touch(self, block: Block) -> None:
         """Keep a long-running block (a bulk write) from being taken for abandoned."""
