@@ -80,6 +80,14 @@ async def test_bad_parameters_are_422(client, params):
     assert r.headers["content-type"] == "application/problem+json"
 
 
+async def test_a_list_cursor_is_not_a_changes_token(fresh_client):
+    for n in range(3):
+        await fresh_client.put(f"/v1/events/cursor-{n}", json=event(), headers=ADMIN)
+    cursor = (await fresh_client.get("/v1/events", params={"limit": 1})).json()["next"]
+    r = await fresh_client.get("/v1/changes", params={"since": cursor})
+    assert r.status_code == 422
+
+
 async def test_feed_needs_a_key_when_anonymous_reads_are_off(app_client):
     async with app_client(anonymous_reads=False) as c:
         assert (await c.get("/v1/changes")).status_code == 401

@@ -16,6 +16,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from service.db import Document
+from service.problems import Invalid
 from service.records.repository import public
 from service.records.sequence import Sequence
 from service.records.tokens import Signer
@@ -45,7 +46,12 @@ class Feed:
         if token is None:
             return 0
         payload = self._signer.load(token, "since")
-        return int(payload["c"]) if isinstance(payload, dict) and "c" in payload else 0
+        if not isinstance(payload, dict) or not isinstance(payload.get("c"), int):
+            raise Invalid(
+                "since must be the `next` of a changes page (not a list cursor).",
+                errors=[{"parameter": "since", "in": "query", "detail": "not a changes token"}],
+            )
+        return int(payload["c"])
 
     def token(self, position: int) -> str:
         return self._signer.dump({"c": position})
