@@ -2,9 +2,6 @@
 convergence of a mirror under concurrent writers (one process, and two on one database)."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +12,9 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from service.records.sequence import Sequence
-from tests.conftest import ADMIN, ADMIN_SECRET
+from tests.conftest import ADMIN
 from tests.convergence import run_scenario
-from tests.dbserver import free_port, wait_for_port
+from tests.dbserver import services
 from tests.factories import event, project, unique_id
 
 
@@ -151,45 +148,8 @@ async def test_mirror_converges_under_concurrent_writers_one_process(fresh_clien
 
 @pytest.fixture
 def two_services(database_uri) -> Iterator[list[str]]:
-    database = f"test_two_{uuid.uuid4().hex[:8]}"
-    env = {
-        "MONGODB_URI": database_uri,
-        "DATABASE": database,
-        "BOOTSTRAP_ADMIN_KEY": ADMIN_SECRET,
-        "CURSOR_SECRET": "two-process-secret",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    procs, urls = [], []
-    try:
-        for _ in range(2):
-            port = free_port()
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "--factory",
-                        "service.main:create_app",
-                        "--port",
-                        str(port),
-                        "--log-level",
-                        "warning",
-                    ],
-                    env=env,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_for_port(port)
+    with services(database_uri, 2) as urls:
         yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 async def test_mirror_converges_with_two_processes_on_one_database(two_services):
