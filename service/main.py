@@ -15,10 +15,15 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.responses import Response
 
 from service import health, problems
+from service.auth import routes as key_routes
+from service.auth.access import publish_access
 from service.auth.keys import KeyStore
 from service.auth.principal import Role
+from service.changes import routes as change_routes
+from service.changes.feed import Feed
 from service.db import connect
 from service.events.resource import EVENTS
+from service.idempotency import IdempotencyStore
 from service.problems import Unavailable
 from service.projects.resource import PROJECTS
 from service.query_params import reject_unknown_query
@@ -40,7 +45,16 @@ science-and-technology cooperation: **events** (forums, summits, agreements, lau
 policies) and **projects** (cables, networks, data centres, joint laboratories, alliances,
 co-funding mechanisms, defence-industrial cooperation).
 
-* Reads are anonymous by default; writes need `Authorization: Bearer <key>`.
+* Reads are anonymous by default; writes need `Authorization: Bearer <key>`. A missing or
+  bad key is a 401 (`WWW-Authenticate: Bearer`); a role that may not is a 403.
+* Roles: **admin** (everything, including the keys API), **editor** (any record),
+  **partner** (creates records, and changes or deletes only the records it owns: a record's
+  `owner` is the name of the key that created it, by any route, bulk included), **reader**
+  (reads, for deployments that switch anonymous reads off). Every revision records the key
+  that made it (`by`).
+* Sync: `POST /v1/{collection}/bulk` upserts up to 1,000 records by id, `Idempotency-Key` makes
+  POST and bulk retries safe, and `GET /v1/changes` is a resumable feed that never skips a
+  write (see its description for what a consumer may rely on).
 * Every record carries a `version`; `ETag`/`If-Match` prevent lost updates, and every write is
   kept as a revision that can be restored.
 * Every error is an RFC 9457 problem document (`application/problem+json`).
@@ -54,6 +68,7 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
         try:
             await app.state.sequence.create_indexes()
             await app.state.keys.create_indexes()
+            await app.state.idempotency.create_indexes()
             for repository in app.state.repositories.values():
                 await repository.create_indexes()
             if settings.bootstrap_admin_key:
@@ -86,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             r.name: Repository(db, r, sequence, signer, settings.change_stale_after_s)
             for r in RESOURCES
         }
+        app.state.feed = Feed(db, sequence, signer, [r.name for r in RESOURCES])
+        app.state.idempotency = IdempotencyStore(
+            db["idempotency"], settings.idempotency_ttl_s, settings.idempotency_abandon_after_s
+        )
         prepare = asyncio.create_task(_prepare(app, settings))
         try:
             # Wait briefly so a healthy start is ready at once; a down DB does not block start.
@@ -119,4 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vocab_routes.router)
     for resource in RESOURCES:
         app.include_router(build_router(resource))
+    app.include_router(change_routes.router)
+    app.include_router(key_routes.router)
+    publish_access(app)
     return app

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     change_stale_after_s: float = Field(
         default=5.0, description="A pending change older than this counts as abandoned."
     )
+    idempotency_ttl_s: float = Field(
+        default=86_400.0, description="How long an idempotency key is kept (at least 24 h)."
+    )
+    idempotency_abandon_after_s: float = Field(
+        default=120.0,
+        description="A key still in flight after this long counts as abandoned (its request "
+        "died) and may be claimed again.",
+    )
     max_body_bytes: int = Field(default=1 << 20)
     max_bulk_body_bytes: int = Field(default=16 << 20)
     cors_origins: list[str] = Field(default=[])

@@ -38,3 +38,12 @@ def project(**overrides: Any) -> dict[str, Any]:
     }
     record.update(overrides)
     return record
+
+
+async def issue_key(client: Any, name: str, role: str) -> dict[str, str]:
+    """Issue a key through the keys API (as the bootstrap admin); returns its auth headers."""
+    from tests.conftest import ADMIN
+
+    r = await client.post("/v1/keys", json={"name": name, "role": role}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['secret']}"}

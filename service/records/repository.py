@@ -16,6 +16,7 @@ that collides with it after `stale_after` seconds rolls it forward (applies it t
 with a new sequence number), so a crash never wedges a record and never loses a revision.
 """
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
@@ -245,6 +246,12 @@ class Repository:
             return Written(public(tombstone), "deleted")
         raise self._stale(record_id)
 
+    async def bulk(self, items: list[Any], principal: Principal) -> list[Document]:
+        """Create or replace many records by id, each atomically on its own (see `bulk.py`)."""
+        from service.records.bulk import BulkWrite
+
+        return await BulkWrite(self, principal).run(items)
+
     def validate(self, data: Any) -> RecordFields:
         try:
             return self.resource.fields_model.model_validate(data)
@@ -266,24 +273,10 @@ class Repository:
         for _ in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             self._check(current, principal, if_match, create_only)
-            fields, derived = derive(await build(current))
-            body = fields.model_dump(mode="json") | derived
-            alive = current is not None and not current["_deleted"]
-            if alive and all(current.get(k) == v for k, v in body.items()):  # type: ignore[union-attr]
+            doc = self._next_doc(record_id, current, await build(current), principal)
+            if doc is None:
                 return Written(public(current), "unchanged")  # type: ignore[arg-type]
-            stamp = now_iso()
-            first = current or {"created_at": stamp, "created_by": principal.name}
-            doc: Document = {
-                "_id": record_id,
-                "version": (current["version"] if current else 0) + 1,
-                "created_at": first["created_at"],
-                "updated_at": stamp,
-                "created_by": first["created_by"],
-                "updated_by": principal.name,
-                "owner": current["owner"] if current else principal.name,
-                **body,
-                "_deleted": False,
-            }
+            alive = current is not None and not current["_deleted"]
             kind = op or ("update" if alive else "create")
             try:
                 await self._commit(current, doc, principal, kind, restored_from)
@@ -293,6 +286,30 @@ class Repository:
                 continue
             return Written(public(doc), "updated" if alive else "created")
         raise self._stale(record_id)
+
+    @staticmethod
+    def _next_doc(
+        record_id: str, current: Document | None, fields: RecordFields, principal: Principal
+    ) -> Document | None:
+        """The document to store next, or None when `fields` would change nothing."""
+        fields, derived = derive(fields)
+        body = fields.model_dump(mode="json") | derived
+        alive = current is not None and not current["_deleted"]
+        if alive and all(current.get(k) == v for k, v in body.items()):  # type: ignore[union-attr]
+            return None
+        stamp = now_iso()
+        first = current or {"created_at": stamp, "created_by": principal.name}
+        return {
+            "_id": record_id,
+            "version": (current["version"] if current else 0) + 1,
+            "created_at": first["created_at"],
+            "updated_at": stamp,
+            "created_by": first["created_by"],
+            "updated_by": principal.name,
+            "owner": current["owner"] if current else principal.name,
+            **body,
+            "_deleted": False,
+        }
 
     def _check(
         self,
@@ -324,24 +341,17 @@ class Repository:
         principal: Principal,
         op: str,
         restored_from: int | None,
+        seq: int | None = None,
     ) -> None:
-        """Steps 2-4 of the protocol. Raises `_Collision` when another writer won."""
-        block = await self.sequence.claim()
-        try:
-            doc["_seq"] = block.lo
-            revision = {
-                "_id": self._revision_id(doc["_id"], doc["version"]),
-                "collection": self.resource.name,
-                "record_id": doc["_id"],
-                "version": doc["version"],
-                "op": op,
-                "at": doc["updated_at"],
-                "at_epoch": time.time(),
-                "by": principal.name,
-                "restored_from": restored_from,
-                "record": None if doc["_deleted"] else doc,
-                "tombstone": doc if doc["_deleted"] else None,
-            }
+        """Steps 2-4 of the protocol. Raises `_Collision` when another writer won.
+
+        `seq`: a number from a block the caller holds (bulk writes); otherwise one is claimed.
+        """
+        async with contextlib.AsyncExitStack() as held:
+            if seq is None:
+                seq = (await held.enter_async_context(self.sequence.hold())).lo
+            doc["_seq"] = seq
+            revision = self._revision_doc(doc, principal, op, restored_from)
             try:
                 await self.revisions.insert_one(revision)
             except DuplicateKeyError:
@@ -360,8 +370,23 @@ class Repository:
                 if result.matched_count == 0:
                     await self.revisions.delete_one({"_id": revision["_id"]})
                     raise _Collision
-        finally:
-            await self.sequence.release(block)
+
+    def _revision_doc(
+        self, doc: Document, principal: Principal, op: str, restored_from: int | None
+    ) -> Document:
+        return {
+            "_id": self._revision_id(doc["_id"], doc["version"]),
+            "collection": self.resource.name,
+            "record_id": doc["_id"],
+            "version": doc["version"],
+            "op": op,
+            "at": doc["updated_at"],
+            "at_epoch": time.time(),
+            "by": principal.name,
+            "restored_from": restored_from,
+            "record": None if doc["_deleted"] else doc,
+            "tombstone": doc if doc["_deleted"] else None,
+        }
 
     async def _roll_forward(self, current: Document | None, version: int) -> None:
         """Finish the write of a writer that died after claiming `version`."""
@@ -371,12 +396,9 @@ class Repository:
         if rev is None or time.time() - rev.get("at_epoch", 0) < self._stale_after:
             return  # still in flight, or already undone: just retry
         doc = rev["record"] or rev["tombstone"]
-        block = await self.sequence.claim()
-        try:
+        async with self.sequence.hold() as block:
             doc["_seq"] = block.lo
             await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
-        finally:
-            await self.sequence.release(block)
 
     def _revision_id(self, record_id: str, version: int) -> str:
         return f"{self.resource.name}/{record_id}/{version}"

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
 from service.auth.deps import Reader, Writer
+from service.idempotency import respond
+from service.records.bulk_routes import IDEMPOTENCY_RULES, IdempotencyKey, add_bulk_route
 from service.records.examples import body_examples
 from service.records.http import JSONBytes, etag, matches_any, parse_version_tag
 from service.records.merge_patch import merge_patch
@@ -79,17 +81,23 @@ def build_router(resource: Resource) -> APIRouter:
         operation_id=f"create_{one}",
         summary=f"Create a {one}",
         description=f"Creates a {one} with an id made from its title. Answers 201 with "
-        "`Location` and `ETag`. Server-managed fields in the body are ignored.",
+        "`Location` and `ETag`. Server-managed fields in the body are ignored.\n\n"
+        + IDEMPOTENCY_RULES,
         status_code=201,
         response_model=Record,
-        responses=error_responses(401, 403, 413, 415, 422, *ALWAYS),
+        responses=error_responses(401, 403, 409, 413, 415, 422, *ALWAYS),
     )
     async def create(
+        request: Request,
         record: Annotated[Fields, Body(openapi_examples=examples)],  # type: ignore[valid-type]
         repository: Repo,
         who: Writer,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        return _answer(await repository.create(record, who), base)
+        async def run() -> Response:
+            return _answer(await repository.create(record, who), base)
+
+        return await respond(request, who, idempotency_key, run)
 
     @router.get(
         "/{record_id}",
@@ -236,4 +244,5 @@ def build_router(resource: Resource) -> APIRouter:
         )
         return _answer(written, base, status=200)
 
+    add_bulk_route(router, resource)
     return router

@@ -13,8 +13,10 @@ A pending block older than `stale_after` seconds is treated as abandoned (its wr
 """
 
 import asyncio
+import contextlib
 import random
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from pymongo import ASCENDING
@@ -23,8 +25,12 @@ from pymongo.errors import DuplicateKeyError
 
 from service.db import Document
 
-#: Completed blocks older than this are pruned (the newest is always kept).
-_PRUNE_AFTER_S = 300.0
+#: Blocks older than this are pruned (the newest is always kept). A claim reads the top and
+#: inserts right after it, within the driver's timeouts; a pruned block is far older than
+#: that, so no claimer can still be about to insert below it.
+_PRUNE_AFTER_S = 30.0
+#: How often one process prunes: the collection stays small, so every lookup stays cheap.
+_PRUNE_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Sequence:
         self._stale_after = stale_after
         # Claims from one process never race each other; only other processes can collide.
         self._lock = asyncio.Lock()
+        self._pruned_at = time.monotonic()
 
     async def create_indexes(self) -> None:
         await self._col.create_index([("lo", ASCENDING)], unique=True)
@@ -68,6 +75,42 @@ class Sequence:
 
     async def release(self, block: Block) -> None:
         await self._col.update_one({"_id": block.hi}, {"$set": {"done": True}})
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            await self.prune()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, size: int = 1) -> AsyncIterator[Block]:
+        """Claim a block, keep it pending while the body runs, then release it.
+
+        While held, the block's timestamp is refreshed every `stale_after / 3` seconds, so a
+        slow write (a large bulk, a loaded database) is never taken for an abandoned one: only
+        a writer that died stops refreshing. A quick write never refreshes at all.
+        """
+        block = await self.claim(size)
+        stop = asyncio.Event()
+
+        async def heartbeat() -> None:
+            period = max(self._stale_after / 3, 0.05)
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=period)
+                if stop.is_set():
+                    return
+                await self.touch(block)
+
+        beat = asyncio.create_task(heartbeat())
+        try:
+            yield block
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await beat  # a touch in flight must finish before the release writes `done`
+            await self.release(block)
+
+    async def touch(self, block: Block) -> None:
+        """Keep a long-running block (a bulk write) from being taken for abandoned."""
+        await self._col.update_one({"_id": block.hi}, {"$set": {"at": time.time()}})
 
     async def horizon(self) -> int:
         """Numbers up to the horizon are final: no write can still land below it."""

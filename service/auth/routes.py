@@ -1,0 +1,115 @@
+"""The keys API, for admins: issue a key (its secret is shown once), list keys, revoke one.
+
+Revocation is immediate: every request looks its key up by hash, nothing is cached.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from service.auth.deps import Admin
+from service.auth.keys import KeyStore
+from service.auth.principal import Role
+from service.problems import NotFound
+from service.records.http import JSONBytes
+from service.records.responses import error_responses
+
+KEY_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+
+class KeyRequest(BaseModel):
+    """A key to issue. The name becomes the principal: it is the `owner` of the records the
+    key creates and the `by` of every revision it writes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=KEY_NAME_PATTERN, examples=["partner-aiddata"])
+    role: Role = Field(
+        description="admin: everything, keys included; editor: any record; partner: creates "
+        "records and changes or deletes only the ones it owns; reader: reads (when anonymous "
+        "reads are switched off).",
+        examples=["partner"],
+    )
+
+
+class IssuedKeyOut(BaseModel):
+    name: str
+    role: Role
+    secret: str = Field(description="Shown only in this answer; only its hash is stored.")
+
+
+class KeyOut(BaseModel):
+    name: str
+    role: Role
+    created_at: str
+
+
+class KeyList(BaseModel):
+    data: list[KeyOut]
+
+
+def _store(request: Request) -> KeyStore:
+    return request.app.state.keys  # type: ignore[no-any-return]
+
+
+@router.post(
+    "",
+    operation_id="create_key",
+    summary="Issue an API key (admin)",
+    description="Answers 201 with the secret, shown only this once. A taken name is a 409.",
+    status_code=201,
+    response_model=IssuedKeyOut,
+    responses=error_responses(401, 403, 409, 422, 503),
+)
+async def create_key(
+    request: Request,
+    key: Annotated[
+        KeyRequest,
+        Body(
+            openapi_examples={
+                "partner": {
+                    "summary": "A partner system's key",
+                    "value": {"name": "partner-aiddata", "role": "partner"},
+                }
+            }
+        ),
+    ],
+    _: Admin,
+) -> Response:
+    issued = await _store(request).create(key.name, key.role)
+    body = {"name": issued.name, "role": issued.role.value, "secret": issued.secret}
+    return JSONBytes(body, status_code=201, headers={"Location": f"/v1/keys/{issued.name}"})
+
+
+@router.get(
+    "",
+    operation_id="list_keys",
+    summary="List API keys (admin)",
+    description="Names, roles and creation times; never secrets.",
+    response_model=KeyList,
+    responses=error_responses(401, 403, 422, 503),
+)
+async def list_keys(request: Request, _: Admin) -> Response:
+    return JSONBytes({"data": await _store(request).list()})
+
+
+@router.delete(
+    "/{name}",
+    operation_id="revoke_key",
+    summary="Revoke an API key (admin)",
+    description="Takes effect at once: the next request with that secret answers 401.",
+    status_code=204,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def revoke_key(
+    request: Request,
+    name: Annotated[str, Path(pattern=KEY_NAME_PATTERN)],
+    _: Admin,
+) -> Response:
+    if not await _store(request).revoke(name):
+        raise NotFound(f"There is no key named {name!r}.")
+    return Response(status_code=204)

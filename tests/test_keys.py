@@ -1,0 +1,52 @@
+"""The keys API: admins issue keys (secret shown once), list them and revoke them at once."""
+
+from tests.conftest import ADMIN
+from tests.factories import event, issue_key, unique_id
+
+
+async def test_admin_issues_a_key_whose_secret_is_shown_once(fresh_client):
+    r = await fresh_client.post(
+        "/v1/keys", json={"name": "partner-one", "role": "partner"}, headers=ADMIN
+    )
+    assert r.status_code == 201
+    body = r.json()
+    assert body["name"] == "partner-one" and body["role"] == "partner"
+    assert body["secret"].startswith("srt_")
+    listed = (await fresh_client.get("/v1/keys", headers=ADMIN)).json()["data"]
+    assert {"partner-one", "bootstrap-admin"} <= {k["name"] for k in listed}
+    assert all("secret" not in k and "hash" not in k for k in listed)
+
+
+async def test_taken_key_name_is_409(fresh_client):
+    await issue_key(fresh_client, "twice", "reader")
+    r = await fresh_client.post("/v1/keys", json={"name": "twice", "role": "reader"}, headers=ADMIN)
+    assert r.status_code == 409
+
+
+async def test_unknown_role_is_422(fresh_client):
+    r = await fresh_client.post("/v1/keys", json={"name": "x-key", "role": "root"}, headers=ADMIN)
+    assert r.status_code == 422
+
+
+async def test_revoked_key_is_401_at_once(fresh_client):
+    headers = await issue_key(fresh_client, "short-lived", "editor")
+    assert (
+        await fresh_client.put(f"/v1/events/{unique_id()}", json=event(), headers=headers)
+    ).status_code == 201
+    assert (await fresh_client.delete("/v1/keys/short-lived", headers=ADMIN)).status_code == 204
+    r = await fresh_client.put(f"/v1/events/{unique_id()}", json=event(), headers=headers)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    assert (await fresh_client.delete("/v1/keys/short-lived", headers=ADMIN)).status_code == 404
+
+
+async def test_revisions_record_which_key_made_each_change(fresh_client):
+    editor = await issue_key(fresh_client, "curator", "editor")
+    partner = await issue_key(fresh_client, "partner-x", "partner")
+    record_id = unique_id()
+    await fresh_client.put(f"/v1/events/{record_id}", json=event(), headers=partner)
+    await fresh_client.patch(f"/v1/events/{record_id}", json={"summary": "Edited"}, headers=editor)
+    revisions = (await fresh_client.get(f"/v1/events/{record_id}/revisions")).json()["data"]
+    assert [(r["version"], r["by"]) for r in revisions] == [(2, "curator"), (1, "partner-x")]
+    record = (await fresh_client.get(f"/v1/events/{record_id}")).json()
+    assert record["owner"] == "partner-x" and record["updated_by"] == "curator"
