@@ -16,6 +16,8 @@ that collides with it after `stale_after` seconds rolls it forward (applies it t
 with a new sequence number), so a crash never wedges a record and never loses a revision.
 """
 
+import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
@@ -68,6 +70,13 @@ class Written:
     @property
     def version(self) -> int:
         return int(self.record["version"])
+
+
+async def _backoff(attempt: int) -> None:
+    """Wait a little before retrying a collision, longer each time, so that racing writers
+    spread out and a writer that died mid-write is rolled forward (after `stale_after`)
+    within the retries instead of failing the request."""
+    await asyncio.sleep(min(0.005 * (attempt + 1), 0.25))
 
 
 class _Collision(Exception):
@@ -221,7 +230,7 @@ class Repository:
     async def delete(
         self, record_id: str, principal: Principal, *, if_match: int | None = None
     ) -> Written:
-        for _ in range(_MAX_ATTEMPTS):
+        for attempt in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             if current is None:
                 raise NotFound(f"There is no {self.resource.singular} {record_id!r}.")
@@ -241,6 +250,7 @@ class Repository:
             except _Collision:
                 if if_match is not None:
                     raise self._stale(record_id) from None
+                await _backoff(attempt)
                 continue
             return Written(public(tombstone), "deleted")
         raise self._stale(record_id)
@@ -263,7 +273,7 @@ class Repository:
         op: str | None = None,
         restored_from: int | None = None,
     ) -> Written:
-        for _ in range(_MAX_ATTEMPTS):
+        for attempt in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             self._check(current, principal, if_match, create_only)
             fields, derived = derive(await build(current))
@@ -290,6 +300,7 @@ class Repository:
             except _Collision:
                 if if_match is not None or create_only:
                     raise self._stale(record_id) from None
+                await _backoff(attempt)
                 continue
             return Written(public(doc), "updated" if alive else "created")
         raise self._stale(record_id)
@@ -345,7 +356,7 @@ class Repository:
             try:
                 await self.revisions.insert_one(revision)
             except DuplicateKeyError:
-                await self._roll_forward(current, doc["version"])
+                await self._roll_forward(doc["_id"], current, doc["version"])
                 raise _Collision from None
             if current is None:
                 try:
@@ -363,18 +374,20 @@ class Repository:
         finally:
             await self.sequence.release(block)
 
-    async def _roll_forward(self, current: Document | None, version: int) -> None:
-        """Finish the write of a writer that died after claiming `version`."""
-        if current is None:
-            return
-        rev = await self.revisions.find_one({"_id": self._revision_id(current["_id"], version)})
+    async def _roll_forward(self, record_id: str, current: Document | None, version: int) -> None:
+        """Finish the write of a writer that died after claiming `version` (a create too)."""
+        rev = await self.revisions.find_one({"_id": self._revision_id(record_id, version)})
         if rev is None or time.time() - rev.get("at_epoch", 0) < self._stale_after:
             return  # still in flight, or already undone: just retry
         doc = rev["record"] or rev["tombstone"]
         block = await self.sequence.claim()
         try:
             doc["_seq"] = block.lo
-            await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
+            if current is None:
+                with contextlib.suppress(DuplicateKeyError):  # another writer finished it
+                    await self.col.insert_one(doc)
+            else:
+                await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
         finally:
             await self.sequence.release(block)
 
