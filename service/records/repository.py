@@ -19,6 +19,7 @@ with a new sequence number), so a crash never wedges a record and never loses a 
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -181,8 +182,18 @@ class Repository:
         """A new record with an id made from its title (`-2`, `-3`... when taken)."""
         base = slugify(fields.title, max_length=90, word_boundary=True) or "record"
         base = base if len(base) >= 3 else f"{base}-{self.resource.singular}"
-        for n in range(1, 1000):
-            record_id = base if n == 1 else f"{base}-{n}"
+        try:
+            return await self.put(base, fields, principal, create_only=True)
+        except PreconditionFailed:
+            pass
+        # Taken: one query for the numbered ids in use, not one lookup per candidate.
+        pattern = f"^{re.escape(base)}(-[0-9]+)?$"
+        found = self.col.find({"_id": {"$regex": pattern}}, projection={"_id": 1})
+        taken = {d["_id"] async for d in found} | {base}
+        for n in range(2, len(taken) + 100):
+            record_id = f"{base}-{n}"
+            if record_id in taken:
+                continue
             try:
                 return await self.put(record_id, fields, principal, create_only=True)
             except PreconditionFailed:

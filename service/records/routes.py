@@ -23,10 +23,17 @@ ALWAYS = (401, 422, 429, 503)
 BODY = (400, 413, 415)
 
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The record's id (a slug).")]
+#: A version ETag this service issued (`"3"`, optionally weak), or `*`.
+ETAG_PATTERN = r'^\s*(\*|(W/)?"[1-9][0-9]{0,9}")\s*$'
 IfMatch = Annotated[
     str | None,
-    Header(description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.'),
+    Header(
+        pattern=ETAG_PATTERN,
+        description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.',
+    ),
 ]
+#: Reads are anonymous by default: a key is optional (and a bad one is still a 401).
+OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}
 
 
 def _answer(written: Written, base: str, status: int | None = None) -> Response:
@@ -53,6 +60,7 @@ def build_router(resource: Resource) -> APIRouter:
     @router.get(
         "",
         operation_id=f"list_{name}",
+        openapi_extra=OPTIONAL_KEY,
         summary=f"List {name}",
         description="Newest change first, in pages: follow `next` (also sent as a "
         '`Link: <...>; rel="next"` header) until it is null.',
@@ -97,6 +105,7 @@ def build_router(resource: Resource) -> APIRouter:
     @router.get(
         "/{record_id}",
         operation_id=f"get_{one}",
+        openapi_extra=OPTIONAL_KEY,
         summary=f"Get a {one}",
         description="`ETag` carries the version; `If-None-Match` with it answers 304. "
         "A deleted record answers 410.",
@@ -197,6 +206,7 @@ def build_router(resource: Resource) -> APIRouter:
     @router.get(
         "/{record_id}/revisions",
         operation_id=f"list_{one}_revisions",
+        openapi_extra=OPTIONAL_KEY,
         summary=f"List the revisions of a {one}",
         description="Newest first: version, operation, when and by which key.",
         responses=error_responses(404, *ALWAYS),
@@ -207,6 +217,7 @@ def build_router(resource: Resource) -> APIRouter:
     @router.get(
         "/{record_id}/revisions/{version}",
         operation_id=f"get_{one}_revision",
+        openapi_extra=OPTIONAL_KEY,
         summary=f"Get one revision of a {one}",
         description="The record as it was at that version (`record` is null for a deletion).",
         responses=error_responses(404, *ALWAYS),
