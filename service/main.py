@@ -72,7 +72,7 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
         except PyMongoError as exc:
             log.warning("database not ready (%s); retrying in %.1fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 2.0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
