@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -182,7 +183,7 @@ def test_service_killed_mid_import_then_replayed_loses_and_duplicates_nothing(da
 
         seen = asyncio.run(listed())
         # Versions and revisions, read straight from the database in two queries.
-        with MongoClient(database_uri) as mongo:
+        with MongoClient[dict[str, Any]](database_uri) as mongo:
             db = mongo[service.env["DATABASE"]]
             records = {d["_id"]: d for d in db["events"].find({}, {"version": 1, "title": 1})}
             revisions: dict[str, list[int]] = {}
@@ -255,7 +256,7 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_refuses_new_ones(dat
         code = service.proc.wait(timeout=40) if service.proc else None
     finally:
         service.stop()
-    with MongoClient(database_uri) as mongo:
+    with MongoClient[dict[str, Any]](database_uri) as mongo:
         stored = {d["_id"] for d in mongo[service.env["DATABASE"]]["events"].find({}, {"_id": 1})}
     statuses = Counter(s for _, s in answered.values())
     after = sum(1 for at, _ in answered.values() if at > sent_term)
