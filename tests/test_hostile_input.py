@@ -89,6 +89,7 @@ QUERY_CORPUS: list[tuple[str, bool]] = [
     ("%00", True),
     ("%ED%A0%80", True),
     ("%FF%FE", True),
+    ("Q.%C2%93", True),  # not a token this service signed (and not ASCII)
     ("-1", False),
     ("0", False),
     ("1e9", False),
