@@ -15,9 +15,9 @@ class Settings(BaseSettings):
     )
     database: str = Field(default="silkroad", description="Database name.")
     db_timeout_ms: int = Field(
-        default=1500,
-        description="Server selection and socket timeout: a down database "
-        "answers 503 within about this long instead of the driver's 30 s default.",
+        default=1000,
+        description="Server selection and connect timeout: with the database down, requests "
+        "answer 503 after about this long instead of the driver's 30 s default.",
     )
     db_pool_size: int = Field(default=50)
     bootstrap_admin_key: str | None = Field(
