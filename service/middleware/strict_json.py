@@ -35,8 +35,10 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise _Refused([], f"duplicate key {dup!r}")
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused([], f"duplicate key {key[:50]!r}")
+            seen.add(key)
     return out
 
 
