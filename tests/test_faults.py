@@ -108,6 +108,7 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database):
         own_database.start()
         back = wait_for_status(url, 200, timeout=15)
         time.sleep(0.5)
+        metrics = httpx.get(f"{service.url}/metrics").text
     finally:
         stop.set()
         for w in workers:
@@ -119,6 +120,9 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database):
     # A read in flight when the database dies is retried once by the driver (retryable reads),
     # so the slowest answer takes up to about twice the 1 s timeout.
     assert max(during) < 3.0, max(during)
+    counted = [line for line in metrics.splitlines() if line.startswith("db_errors_total{")]
+    assert counted and sum(float(line.rsplit(" ", 1)[1]) for line in counted) > 0
+    assert 'status="503"' in metrics
     after = [s for at, s, _ in outcomes if at > restarted + back + 0.1]
     assert after and all(s == 200 for s in after)
     print(
