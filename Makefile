@@ -49,5 +49,11 @@ contracts: $(VENV)/.synced
 test: deps lint typecheck
 	FERRETDB_BIN=$(FERRETDB) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
+# Contract fuzzing with a larger budget than `make test` (which runs 10 examples per operation).
+fuzz: deps
+	FERRETDB_BIN=$(FERRETDB) FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} \
+	  FUZZ_PHASES=$${FUZZ_PHASES:-examples,coverage,fuzzing,stateful} \
+	  $(VENV)/bin/pytest -q -s tests/test_contract_fuzz.py -o timeout=3600
+
 clean:
 	rm -rf .build $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

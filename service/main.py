@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from pymongo.errors import ConnectionFailure, PyMongoError
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
-from service import health, problems
+from service import health, logs, problems
 from service.auth import routes as key_routes
 from service.auth.access import publish_access
 from service.auth.keys import KeyStore
@@ -24,7 +25,13 @@ from service.changes.feed import Feed
 from service.db import connect
 from service.events.resource import EVENTS
 from service.idempotency import IdempotencyStore
-from service.problems import Unavailable
+from service.middleware.cors import Cors
+from service.middleware.headers import ResponseHeaders
+from service.middleware.limits import RequestLimits
+from service.middleware.observability import Metrics, Observe
+from service.middleware.ratelimit import RateLimit
+from service.middleware.strict_json import JsonLimits
+from service.problems import Problem, Unavailable
 from service.projects.resource import PROJECTS
 from service.query_params import reject_unknown_query
 from service.records.repository import Repository
@@ -58,6 +65,12 @@ co-funding mechanisms, defence-industrial cooperation).
 * Every record carries a `version`; `ETag`/`If-Match` prevent lost updates, and every write is
   kept as a revision that can be restored.
 * Every error is an RFC 9457 problem document (`application/problem+json`).
+* Limits (defaults; a deployment may change them): bodies up to 1 MiB (16 MiB for `/bulk`,
+  413 beyond), JSON only (415), nesting up to 32 levels, arrays up to 10,000 items, objects up
+  to 1,000 keys, strings up to 100,000 characters; keys starting with `$` or containing `.` or
+  NUL, duplicate keys, NaN/Infinity, integers beyond 64 bits, NUL and lone surrogates are
+  refused (422). Requests are rate limited per key, or per address when anonymous: see the
+  `RateLimit-Policy` and `RateLimit` headers; 429 with `Retry-After` past the limit.
 """
 
 
@@ -80,7 +93,7 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
         except PyMongoError as exc:
             log.warning("database not ready (%s); retrying in %.1fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 2.0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -96,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.signer = signer
         app.state.sequence = sequence
-        app.state.keys = KeyStore(db)
+        app.state.keys = KeyStore(db, settings.key_cache_s)
         app.state.repositories = {
             r.name: Repository(db, r, sequence, signer, settings.change_stale_after_s)
             for r in RESOURCES
@@ -126,13 +139,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         servers=[{"url": "/", "description": "This server"}],
     )
+    logs.setup(settings.log_level)
     problems.install(app)
+    metrics = app.state.metrics = Metrics()
 
-    async def on_database_down(request: Request, exc: Exception) -> Response:
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return Unavailable("The database is unreachable; retry shortly.").response(request.url.path)
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        """Outages and timeouts are a 503 with `Retry-After`; anything else is a 500."""
+        metrics.db_errors.labels(type(exc).__name__).inc()
+        if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            problem: Problem = Unavailable("The database is unreachable; retry shortly.")
+        else:
+            log.error("database error: %s", type(exc).__name__)
+            problem = Problem("An unexpected error occurred.", status=500, slug="internal-error")
+        return problem.response(request.url.path)
 
-    app.add_exception_handler(ConnectionFailure, on_database_down)
+    app.add_exception_handler(PyMongoError, on_database_error)
+
+    # The HTTP stack, outermost first: request ids, logs and metrics see every answer;
+    # security and cache headers and CORS apply to errors too; the rate limit runs before
+    # the body is read; the request limits refuse hostile input before any route runs.
+    stack = [
+        (Observe, {"metrics": metrics}),
+        (ResponseHeaders, {}),
+        (Cors, {"origins": settings.cors_origins}),
+        (GZipMiddleware, {"minimum_size": 1000, "compresslevel": 5}),
+        (
+            RateLimit,
+            {
+                "limits": settings.rate_limits,
+                "window_s": settings.rate_limit_window_s,
+                "processes": settings.rate_limit_processes,
+                "enabled": settings.rate_limit_enabled,
+            },
+        ),
+        (
+            RequestLimits,
+            {
+                "max_body": settings.max_body_bytes,
+                "max_bulk_body": settings.max_bulk_body_bytes,
+                "json_limits": JsonLimits(
+                    max_depth=settings.json_max_depth,
+                    max_array_items=settings.json_max_array_items,
+                    max_object_keys=settings.json_max_object_keys,
+                    max_string_chars=settings.json_max_string_chars,
+                ),
+            },
+        ),
+    ]
+    for middleware, options in reversed(stack):
+        app.add_middleware(middleware, **options)  # type: ignore[arg-type]
 
     app.include_router(health.router)
     app.include_router(vocab_routes.router)

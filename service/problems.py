@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("service.problems")
 
@@ -153,6 +154,16 @@ class ProblemDoc(BaseModel):
     errors: list[dict[str, str]] | None = None
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette names only the first route's)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(r.matches(probe)[0] is Match.FULL for r in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
@@ -169,7 +180,9 @@ def install(app: FastAPI) -> None:
             404: f"No route matches {request.url.path}.",
             405: f"{request.method} is not allowed on {request.url.path}.",
         }.get(exc.status_code, str(exc.detail))
-        headers = dict(exc.headers) if exc.headers else None
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         problem = Problem(detail, status=exc.status_code, slug=slug, headers=headers)
         return problem.response(request.url.path)
 

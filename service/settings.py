@@ -15,9 +15,9 @@ class Settings(BaseSettings):
     )
     database: str = Field(default="silkroad", description="Database name.")
     db_timeout_ms: int = Field(
-        default=1500,
-        description="Server selection and socket timeout: a down database "
-        "answers 503 within about this long instead of the driver's 30 s default.",
+        default=1000,
+        description="Server selection and connect timeout: with the database down, requests "
+        "answer 503 after about this long instead of the driver's 30 s default.",
     )
     db_pool_size: int = Field(default=50)
     bootstrap_admin_key: str | None = Field(
@@ -39,7 +39,29 @@ class Settings(BaseSettings):
         description="A key still in flight after this long counts as abandoned (its request "
         "died) and may be claimed again.",
     )
-    max_body_bytes: int = Field(default=1 << 20)
-    max_bulk_body_bytes: int = Field(default=16 << 20)
-    cors_origins: list[str] = Field(default=[])
+    max_body_bytes: int = Field(default=1 << 20, description="Largest body of one request.")
+    max_bulk_body_bytes: int = Field(
+        default=16 << 20, description="Largest body of a `/bulk` request."
+    )
+    json_max_depth: int = Field(default=32, description="Deepest nesting in a JSON body.")
+    json_max_array_items: int = Field(default=10_000)
+    json_max_object_keys: int = Field(default=1_000)
+    json_max_string_chars: int = Field(default=100_000)
+    cors_origins: list[str] = Field(
+        default=[], description='Origins allowed by CORS, as JSON: `["https://a.example"]`.'
+    )
+    rate_limit_enabled: bool = Field(default=True)
+    rate_limit_window_s: int = Field(default=60, ge=1)
+    rate_limits: dict[str, int] = Field(
+        default={"anonymous": 600, "reader": 1200, "partner": 1200, "editor": 3000, "admin": 6000},
+        description="Requests per window for each role; `anonymous` counts per client address.",
+    )
+    rate_limit_processes: int = Field(
+        default=1,
+        ge=1,
+        description="Service processes sharing the load; each enforces limit / processes.",
+    )
+    key_cache_s: float = Field(
+        default=5.0, description="How long a verified key is remembered by one process."
+    )
     log_level: str = Field(default="INFO")

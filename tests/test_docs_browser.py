@@ -45,6 +45,7 @@ def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path)
         wait_for_port(port)
         assert httpx.get(f"http://127.0.0.1:{port}/livez").status_code == 200
         started = time.monotonic()
+        assert CHROMIUM is not None
         dom = subprocess.run(
             [
                 CHROMIUM,

@@ -78,3 +78,9 @@ async def test_vocab_publishes_every_coded_field(client):
     assert {"code": "EUU", "name": "European Union"} in vocab["countries"]
     assert "telecom" in {s["code"] for s in vocab["sectors"]}
     assert "concern-raised" in vocab["dual_use_levels"]
+
+
+async def test_405_names_every_method_the_path_allows(client):
+    r = await client.request("OPTIONS", "/v1/events/some-record")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) == {"GET", "PUT", "PATCH", "DELETE"}

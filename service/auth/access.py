@@ -64,6 +64,8 @@ def publish_access(app: FastAPI) -> None:
             for operation in item.values():
                 level = levels.get(operation.get("operationId"), "public")
                 operation["x-access"] = level
+                if level == "read":  # a key is optional (and a bad one is still a 401)
+                    operation["security"] = [*operation.get("security", []), {}]
                 note = f"**Access ({level})**: {ACCESS_NOTES[level]}"
                 text = operation.get("description", "")
                 operation["description"] = f"{text}\n\n{note}" if text else note

@@ -15,16 +15,33 @@ async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller. Anonymous without a key; a bad key is always a 401, never anonymous."""
+    """The caller. Anonymous without a key; a bad key is always a 401, never anonymous.
+
+    The rate-limit middleware usually identified the caller already (`identify`); then its
+    answer, or the error it met, is reused instead of looking the key up twice.
+    """
+    known = request.scope.get("state", {})
+    if "principal" in known:
+        return known["principal"]  # type: ignore[no-any-return]
+    if "auth_error" in known:
+        raise known["auth_error"]
+    del credentials  # declared for the OpenAPI security scheme; `identify` reads the header
+    found = await identify(request)
+    request.state.principal = found
+    return found
+
+
+async def identify(request: Request) -> Principal:
+    """The caller for this request, resolved once (from the `Authorization` header)."""
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    scheme, _, secret = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API key as `Authorization: Bearer <secret>`.")
-    found = await request.app.state.keys.verify(credentials.credentials)
+    found = await request.app.state.keys.verify(secret.strip())
     if found is None:
         raise Unauthorized("The API key is not valid or was revoked.")
-    request.state.principal = found
     return found  # type: ignore[no-any-return]
 
 

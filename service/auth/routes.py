@@ -63,7 +63,7 @@ def _store(request: Request) -> KeyStore:
     description="Answers 201 with the secret, shown only this once. A taken name is a 409.",
     status_code=201,
     response_model=IssuedKeyOut,
-    responses=error_responses(401, 403, 409, 422, 503),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
 )
 async def create_key(
     request: Request,

@@ -4,7 +4,15 @@ from typing import Annotated
 
 from pydantic import Field
 
-from service.records.model import Envelope, FuzzyDate, RecordFields, RecordId, Strict, Text
+from service.records.model import (
+    Envelope,
+    FuzzyDate,
+    Integer,
+    RecordFields,
+    RecordId,
+    Strict,
+    Text,
+)
 from service.vocab.countries import CountryCode
 from service.vocab.terms import EventKind
 
@@ -16,7 +24,7 @@ class Venue(Strict):
 
 
 class Attendance(Strict):
-    count: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    count: Annotated[Integer, Field(ge=0, le=10**9)] | None = None
     text: Text | None = Field(default=None, examples=["29 heads of state or government"])
 
 
@@ -28,7 +36,7 @@ class EventFields(RecordFields):
     end: FuzzyDate | None = None
     venue: Venue | None = None
     series: Text | None = Field(default=None, examples=["Belt and Road Forum"])
-    edition: Annotated[int, Field(ge=1, le=1000)] | None = None
+    edition: Annotated[Integer, Field(ge=1, le=1000)] | None = None
     attendance: Attendance | None = None
     project_ids: Annotated[list[RecordId], Field(max_length=200)] = Field(
         default=[], description="Projects this event launched, funded or concerns."

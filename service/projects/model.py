@@ -2,9 +2,18 @@
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from service.records.model import Envelope, FuzzyDate, RecordFields, RecordId, Strict, Text
+from service.records.model import (
+    Envelope,
+    FuzzyDate,
+    Integer,
+    Number,
+    RecordFields,
+    RecordId,
+    Strict,
+    Text,
+)
 from service.vocab.countries import CountryCode
 from service.vocab.terms import ProjectKind, ProjectStatus
 
@@ -13,8 +22,8 @@ class Count(Strict):
     """A counted target or result, such as "50 joint laboratories"."""
 
     metric: Text = Field(examples=["joint laboratories"])
-    target: Annotated[int, Field(ge=0, le=10**12)] | None = None
-    actual: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    target: Annotated[Integer, Field(ge=0, le=10**12)] | None = None
+    actual: Annotated[Integer, Field(ge=0, le=10**12)] | None = None
     qualifier: Text | None = Field(default=None, examples=["more than"])
     text: Text = Field(examples=["50 joint laboratories"])
 
@@ -29,8 +38,8 @@ class ProjectDates(Strict):
 class Location(Strict):
     place: Text
     country: CountryCode | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[Number, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[Number, Field(ge=-180, le=180)] | None = None
 
 
 class ProjectFields(RecordFields):
@@ -46,7 +55,7 @@ class ProjectFields(RecordFields):
     umbrella_ids: Annotated[list[RecordId], Field(max_length=20)] = Field(
         default=[], description="Umbrella initiatives this project is counted under."
     )
-    recommended_for_aggregates: bool = Field(
+    recommended_for_aggregates: StrictBool = Field(
         default=True,
         description="False for umbrellas and overlapping estimates, so sums never double count.",
     )

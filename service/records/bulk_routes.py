@@ -84,7 +84,7 @@ def add_bulk_route(router: APIRouter, resource: Resource) -> None:
         "not change, 412 stale `if_match`). Each item is atomic on its own; a bad item does "
         "not stop the others.\n\n" + IDEMPOTENCY_RULES,
         response_model=BulkAnswer,
-        responses=error_responses(401, 403, 409, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
     )
     async def bulk_upsert(
         request: Request,

@@ -10,7 +10,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+import pydantic
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from service.vocab.countries import CountryCode
 from service.vocab.currencies import CurrencyCode
@@ -31,9 +40,13 @@ RecordId = Annotated[str, Field(pattern=ID_PATTERN, examples=["belt-and-road-for
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
 Tag = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")]
+#: JSON integers only: `true`, `"12"` or `12.0` are refused, not coerced.
+Integer = Annotated[int, pydantic.Strict()]
+#: JSON numbers only (integers included); `true` or `"1.5"` are refused.
+Number = Annotated[float, pydantic.Strict()]
 #: Money in whole units. Bounded so that it always fits a BSON int64 with room for sums.
-Amount = Annotated[int, Field(ge=0, le=10**15)]
-Year = Annotated[int, Field(ge=1800, le=2100)]
+Amount = Annotated[Integer, Field(ge=0, le=10**15)]
+Year = Annotated[Integer, Field(ge=1800, le=2100)]
 
 _FUZZY_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -49,6 +62,7 @@ class FuzzyDate(Strict):
     """A date at the precision the source gives: `2013`, `2017-05` or `2019-04-25`."""
 
     value: str = Field(
+        pattern=_FUZZY_DATE.pattern,
         description="ISO 8601 date at the known precision: YYYY, YYYY-MM or YYYY-MM-DD.",
         examples=["2017-05"],
     )
@@ -58,7 +72,7 @@ class FuzzyDate(Strict):
         description="The source's own wording.",
         examples=["May 2017"],
     )
-    estimated: bool = Field(default=False, description="True when the date is inferred.")
+    estimated: StrictBool = Field(default=False, description="True when the date is inferred.")
 
     @field_validator("value")
     @classmethod
@@ -92,12 +106,12 @@ class Money(Strict):
         description="Whole US dollars. Given by the source, or derived by the service from the "
         "ECB reference rate of `year` (then `usd_derived` is true).",
     )
-    usd_derived: bool = Field(
+    usd_derived: StrictBool = Field(
         default=False,
         description="Server-managed: true when `usd` was computed from ECB rates. A derived "
         "value sent back is recomputed, never stored as given.",
     )
-    recommended_for_aggregates: bool = Field(
+    recommended_for_aggregates: StrictBool = Field(
         default=True, description="False when the amount overlaps another and must not be summed."
     )
     note: LongText | None = None
@@ -119,7 +133,7 @@ class Organisation(Strict):
     name: Text
     role: OrganisationRole = OrganisationRole.PARTICIPANT
     country: CountryCode | None = None
-    chinese: bool = Field(default=False, description="A Chinese entity (state or private).")
+    chinese: StrictBool = Field(default=False, description="A Chinese entity (state or private).")
 
 
 class Source(Strict):
@@ -130,7 +144,7 @@ class Source(Strict):
         default=None, description="Publication date, YYYY, YYYY-MM or YYYY-MM-DD."
     )
     accessed: str | None = Field(default=None, description="Date accessed, YYYY-MM-DD.")
-    external: bool = Field(
+    external: StrictBool = Field(
         default=False, description="True for facts from outside the seed article."
     )
     note: LongText | None = None

@@ -16,8 +16,10 @@ that collides with it after `stale_after` seconds rolls it forward (applies it t
 with a new sequence number), so a crash never wedges a record and never loses a revision.
 """
 
+import asyncio
 import contextlib
 import datetime as dt
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -69,6 +71,13 @@ class Written:
     @property
     def version(self) -> int:
         return int(self.record["version"])
+
+
+async def _backoff(attempt: int) -> None:
+    """Wait a little before retrying a collision, longer each time, so that racing writers
+    spread out and a writer that died mid-write is rolled forward (after `stale_after`)
+    within the retries instead of failing the request."""
+    await asyncio.sleep(min(0.005 * (attempt + 1), 0.25))
 
 
 class _Collision(Exception):
@@ -173,8 +182,18 @@ class Repository:
         """A new record with an id made from its title (`-2`, `-3`... when taken)."""
         base = slugify(fields.title, max_length=90, word_boundary=True) or "record"
         base = base if len(base) >= 3 else f"{base}-{self.resource.singular}"
-        for n in range(1, 1000):
-            record_id = base if n == 1 else f"{base}-{n}"
+        try:
+            return await self.put(base, fields, principal, create_only=True)
+        except PreconditionFailed:
+            pass
+        # Taken: one query for the numbered ids in use, not one lookup per candidate.
+        pattern = f"^{re.escape(base)}(-[0-9]+)?$"
+        found = self.col.find({"_id": {"$regex": pattern}}, projection={"_id": 1})
+        taken = {d["_id"] async for d in found} | {base}
+        for n in range(2, len(taken) + 100):
+            record_id = f"{base}-{n}"
+            if record_id in taken:
+                continue
             try:
                 return await self.put(record_id, fields, principal, create_only=True)
             except PreconditionFailed:
@@ -222,7 +241,7 @@ class Repository:
     async def delete(
         self, record_id: str, principal: Principal, *, if_match: int | None = None
     ) -> Written:
-        for _ in range(_MAX_ATTEMPTS):
+        for attempt in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             if current is None:
                 raise NotFound(f"There is no {self.resource.singular} {record_id!r}.")
@@ -242,6 +261,7 @@ class Repository:
             except _Collision:
                 if if_match is not None:
                     raise self._stale(record_id) from None
+                await _backoff(attempt)
                 continue
             return Written(public(tombstone), "deleted")
         raise self._stale(record_id)
@@ -270,7 +290,7 @@ class Repository:
         op: str | None = None,
         restored_from: int | None = None,
     ) -> Written:
-        for _ in range(_MAX_ATTEMPTS):
+        for attempt in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
             self._check(current, principal, if_match, create_only)
             doc = self._next_doc(record_id, current, await build(current), principal)
@@ -283,6 +303,7 @@ class Repository:
             except _Collision:
                 if if_match is not None or create_only:
                     raise self._stale(record_id) from None
+                await _backoff(attempt)
                 continue
             return Written(public(doc), "updated" if alive else "created")
         raise self._stale(record_id)
@@ -355,7 +376,7 @@ class Repository:
             try:
                 await self.revisions.insert_one(revision)
             except DuplicateKeyError:
-                await self._roll_forward(current, doc["version"])
+                await self._roll_forward(doc["_id"], current, doc["version"])
                 raise _Collision from None
             if current is None:
                 try:
@@ -388,17 +409,19 @@ class Repository:
             "tombstone": doc if doc["_deleted"] else None,
         }
 
-    async def _roll_forward(self, current: Document | None, version: int) -> None:
-        """Finish the write of a writer that died after claiming `version`."""
-        if current is None:
-            return
-        rev = await self.revisions.find_one({"_id": self._revision_id(current["_id"], version)})
+    async def _roll_forward(self, record_id: str, current: Document | None, version: int) -> None:
+        """Finish the write of a writer that died after claiming `version` (a create too)."""
+        rev = await self.revisions.find_one({"_id": self._revision_id(record_id, version)})
         if rev is None or time.time() - rev.get("at_epoch", 0) < self._stale_after:
             return  # still in flight, or already undone: just retry
         doc = rev["record"] or rev["tombstone"]
         async with self.sequence.hold() as block:
             doc["_seq"] = block.lo
-            await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
+            if current is None:
+                with contextlib.suppress(DuplicateKeyError):  # another writer finished it
+                    await self.col.insert_one(doc)
+            else:
+                await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
 
     def _revision_id(self, record_id: str, version: int) -> str:
         return f"{self.resource.name}/{record_id}/{version}"

@@ -6,7 +6,7 @@ from service.problems import PROBLEM_JSON, ProblemDoc
 
 _WHY = {
     304: "Not modified: the `If-None-Match` ETag is current.",
-    400: "The body is not JSON.",
+    400: "The body is not well-formed JSON (or not UTF-8).",
     401: "No API key, or a bad one (`WWW-Authenticate: Bearer`).",
     403: "The key's role may not do this.",
     404: "No such record or route.",
@@ -15,10 +15,12 @@ _WHY = {
     412: "`If-Match` names a version that is no longer current, or `If-None-Match: *` "
     "found an existing record.",
     413: "The body is larger than the published limit.",
-    415: "The body is not JSON.",
-    422: "Validation failed (body, path, header or an unknown query parameter): `errors` "
-    "lists each failure with a JSON pointer or the parameter.",
-    429: "Rate limit exceeded; see `Retry-After`.",
+    415: "The body is not JSON (`Content-Type` must be `application/json` or `+json`).",
+    422: "Validation failed (body, path, header or an unknown query parameter), or the body "
+    "or query holds a refused value (a `$` or dotted key, duplicate keys, NaN, a number out "
+    "of range, NUL, a lone surrogate, a limit exceeded): `errors` lists each failure with a "
+    "JSON pointer or the parameter.",
+    429: "Rate limit exceeded; see `Retry-After` and the `RateLimit` header.",
     503: "The database is unreachable; retry after `Retry-After` seconds.",
 }
 
@@ -45,4 +47,22 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {PROBLEM_JSON: {"example": _example(code)}},
         }
         for code in codes
+    }
+
+
+def links_to_record(singular: str) -> dict[str, dict[str, Any]]:
+    """OpenAPI links from an answer carrying a record to the operations on that record, so
+    clients (and stateful fuzzers) can chain create, read, update and delete."""
+    target = {"record_id": "$response.body#/id"}
+    return {
+        f"{verb.capitalize()}{singular.capitalize()}": {
+            "operationId": f"{verb}_{singular}",
+            "parameters": target,
+        }
+        for verb in ("get", "put", "patch", "delete")
+    } | {
+        f"List{singular.capitalize()}Revisions": {
+            "operationId": f"list_{singular}_revisions",
+            "parameters": target,
+        }
     }

@@ -18,15 +18,22 @@ from service.records.merge_patch import merge_patch
 from service.records.model import ID_PATTERN
 from service.records.repository import Repository, Written
 from service.records.resource import Resource
-from service.records.responses import error_responses
+from service.records.responses import error_responses, links_to_record
 
-#: Any record operation can meet a bad key, a bad parameter or a database outage.
-ALWAYS = (401, 422, 503)
+#: Any record operation can meet a bad key, a bad parameter, a rate limit or an outage.
+ALWAYS = (401, 422, 429, 503)
+#: Operations with a body can also meet a malformed, oversized or non-JSON one.
+BODY = (400, 413, 415)
 
 IdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The record's id (a slug).")]
+#: A version ETag this service issued (`"3"`, optionally weak), or `*`.
+ETAG_PATTERN = r'^\s*(\*|(W/)?"[1-9][0-9]{0,9}")\s*$'
 IfMatch = Annotated[
     str | None,
-    Header(description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.'),
+    Header(
+        pattern=ETAG_PATTERN,
+        description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.',
+    ),
 ]
 
 
@@ -85,7 +92,10 @@ def build_router(resource: Resource) -> APIRouter:
         + IDEMPOTENCY_RULES,
         status_code=201,
         response_model=Record,
-        responses=error_responses(401, 403, 409, 413, 415, 422, *ALWAYS),
+        responses={
+            201: {"description": "Created.", "links": links_to_record(one)},
+            **error_responses(403, 409, *BODY, *ALWAYS),
+        },
     )
     async def create(
         request: Request,
@@ -129,8 +139,9 @@ def build_router(resource: Resource) -> APIRouter:
         "`If-None-Match: *` makes the PUT create-only.",
         response_model=Record,
         responses={
-            201: {"description": "Created.", "model": Record},
-            **error_responses(401, 403, 412, 413, 415, 422, *ALWAYS),
+            200: {"description": "Replaced or unchanged.", "links": links_to_record(one)},
+            201: {"description": "Created.", "model": Record, "links": links_to_record(one)},
+            **error_responses(403, 412, *BODY, *ALWAYS),
         },
     )
     async def put(
@@ -161,7 +172,7 @@ def build_router(resource: Resource) -> APIRouter:
         description="RFC 7396: objects merge, `null` removes a field, arrays are replaced. "
         "Send `application/merge-patch+json` (or `application/json`).",
         response_model=Record,
-        responses=error_responses(401, 403, 404, 410, 412, 413, 415, 422, *ALWAYS),
+        responses=error_responses(403, 404, 410, 412, *BODY, *ALWAYS),
     )
     async def patch(
         record_id: IdPath,
@@ -188,7 +199,7 @@ def build_router(resource: Resource) -> APIRouter:
         description="Leaves a tombstone: later GETs answer 410, lists leave it out, the "
         "changes feed reports the deletion, and a PUT or restore brings it back.",
         status_code=204,
-        responses=error_responses(401, 403, 404, 410, 412, *ALWAYS),
+        responses=error_responses(403, 404, 410, 412, *ALWAYS),
     )
     async def delete(
         record_id: IdPath, repository: Repo, who: Writer, if_match: IfMatch = None
@@ -230,7 +241,7 @@ def build_router(resource: Resource) -> APIRouter:
         description="Makes that revision's content current as a new version, recording who "
         "restored it; also brings back a deleted record.",
         response_model=Record,
-        responses=error_responses(401, 403, 404, 412, *ALWAYS),
+        responses=error_responses(403, 404, 412, *ALWAYS),
     )
     async def restore(
         record_id: IdPath,

@@ -28,7 +28,7 @@ class Signer:
 
     def load(self, token: str, parameter: str) -> Any:
         data, _, mac = token.partition(".")
-        if not mac or not hmac.compare_digest(mac, self._mac(data.encode())):
+        if not (mac and token.isascii()) or not hmac.compare_digest(mac, self._mac(data.encode())):
             raise Invalid(
                 f"The {parameter} is not one this service issued.",
                 errors=[{"parameter": parameter, "in": "query", "detail": "invalid token"}],

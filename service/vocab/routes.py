@@ -55,7 +55,7 @@ def vocabularies() -> dict[str, Any]:
     summary="The published vocabularies",
     description="Sectors, kinds, statuses, roles, dual-use levels, money terms, ISO 3166 "
     "countries (plus EUU) and ISO 4217 currencies: every value a coded field accepts.",
-    responses=error_responses(422),
+    responses=error_responses(422, 429),
 )
 async def get_vocab() -> Response:
     return JSONBytes(vocabularies(), headers={"Cache-Control": "public, max-age=3600"})
