@@ -25,6 +25,7 @@ async def test_docs_pages_reference_only_local_assets(client):
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")
 def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path):
+    assert CHROMIUM is not None
     port = free_port()
     server = subprocess.Popen(
         [
