@@ -8,13 +8,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.responses import Response
 
-from service import health, problems
+from service import health, problems, timeline
 from service.auth.keys import KeyStore
 from service.auth.principal import Role
 from service.db import connect
@@ -22,6 +23,7 @@ from service.events.resource import EVENTS
 from service.problems import Unavailable
 from service.projects.resource import PROJECTS
 from service.query_params import reject_unknown_query
+from service.records.query import document_comma_lists, filter_components
 from service.records.repository import Repository
 from service.records.resource import Resource
 from service.records.routes import build_router
@@ -68,6 +70,19 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
             delay = min(delay * 2, 5.0)
 
 
+def _document_filters(app: FastAPI) -> None:
+    """Comma-separated filter parameters appear in the contract as arrays of their enum."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_comma_lists(generate(), filter_components())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -108,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         servers=[{"url": "/", "description": "This server"}],
     )
     problems.install(app)
+    _document_filters(app)
 
     async def on_database_down(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable: %s", type(exc).__name__)
@@ -119,4 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vocab_routes.router)
     for resource in RESOURCES:
         app.include_router(build_router(resource))
+    app.include_router(timeline.router)
     return app
