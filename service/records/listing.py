@@ -12,6 +12,7 @@ which is fine at this data set's scale (thousands of records) and documented in
 docs/indexes.md; at a larger scale a search engine would take over ranking.
 """
 
+import asyncio
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -67,8 +68,16 @@ async def list_page(
         found_query = {"$and": [query, keyset_after(field, descending, after["v"], after["i"])]}
     direction = DESCENDING if descending else ASCENDING
     sort = [(field, direction)] + ([] if field == "_id" else [("_id", direction)])
-    found = col.find(found_query, projection=_projection(page), sort=sort, limit=page.limit + 1)
-    docs = [d async for d in found]
+
+    async def fetch() -> list[Document]:
+        found = col.find(found_query, projection=_projection(page), sort=sort, limit=page.limit + 1)
+        return [d async for d in found]
+
+    async def count() -> int | None:
+        return await col.count_documents(query) if page.exact_count else None
+
+    # Both read every candidate on FerretDB (no index use), so they run side by side.
+    docs, total = await asyncio.gather(fetch(), count())
     more = len(docs) > page.limit
     docs = docs[: page.limit]
     following = None
@@ -76,8 +85,8 @@ async def list_page(
         last = docs[-1]
         following = signer.dump({"h": fingerprint, "v": last.get(field), "i": last["_id"]})
     answer: Document = {"data": [_shape(d, page) for d in docs]}
-    if page.exact_count:
-        answer["total"] = await col.count_documents(query)
+    if total is not None:
+        answer["total"] = total
     answer["next"] = following
     return answer
 
@@ -102,13 +111,14 @@ async def _relevance_page(
     more = len(chosen) > page.limit
     chosen = chosen[: page.limit]
     ids = [k[-1] for k in chosen]
-    by_id = {
-        d["_id"]: d
-        async for d in col.find(
-            {"$and": [query, {"_id": {"$in": ids}}]}, projection=_projection(page)
-        )
-    }
-    answer: Document = {"data": [_shape(by_id[i], page) for i in ids if i in by_id]}
+    # One lookup per id: an `_id` equality is the one filter FerretDB pushes down to SQLite
+    # (an `$in` scans the collection), and on MongoDB each is a point read.
+    projection = _projection(page) | ({} if page.fields is None else {"_deleted": 1})
+    looked_up = await asyncio.gather(
+        *(col.find_one({"_id": i}, projection=projection) for i in ids)
+    )
+    docs = [d for d in looked_up if d is not None and not d.get("_deleted")]
+    answer: Document = {"data": [_shape(d, page) for d in docs]}
     if page.exact_count:
         answer["total"] = total
     answer["next"] = signer.dump({"h": fingerprint, "k": chosen[-1]}) if more else None

@@ -1,0 +1,154 @@
+"""Latency of search, facets and statistics on 10,000 generated projects.
+
+    make bench            (or: .venv/bin/python -m bench.latency [--records N] [--runs R])
+
+Starts a throwaway FerretDB (the same binary the tests use) unless MONGODB_URI is set, loads a
+deterministic data set through the repository (the real write path: derived fields, search
+terms, revisions), then times each request through the ASGI app in-process (routing,
+validation, the database round trips and JSON encoding; no network hop). Each request runs
+once to warm up and then `--runs` times; the median and the slowest run are printed.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from service.auth.principal import Principal, Role  # noqa: E402
+from service.main import create_app  # noqa: E402
+from service.records.repository import Repository  # noqa: E402
+from service.settings import Settings  # noqa: E402
+from service.vocab.terms import SECTORS, ProjectKind, ProjectStatus  # noqa: E402
+from tests.dbserver import FerretDB  # noqa: E402
+
+WORDS = (
+    "cable fibre network data centre cloud laboratory joint university alliance research "
+    "satellite navigation payment mobile science park innovation technology transfer smart "
+    "city safe port railway energy solar grid telecom 5G backbone submarine digital silk road "
+    "agriculture health vaccine space station quantum artificial intelligence robotics "
+    "semiconductor chip training talent exchange programme centre hub corridor economic"
+).split()
+COUNTRIES = (
+    "CHN PAK KEN ETH EGY NGA ZAF IDN MYS THA VNM LAO KHM MMR BGD LKA NPL KAZ UZB KGZ TJK TKM "
+    "IRN IRQ SAU ARE OMN TUR GRC SRB HUN POL ITA PRT RUS BLR UKR BRA ARG CHL PER"
+).split()
+ORGS = [f"Organisation {i}" for i in range(60)] + ["Huawei", "ZTE", "Alibaba", "CAS", "CETC"]
+QUALIFIERS = ["exact"] * 6 + ["approx", "at-least", "more-than", "up-to"]
+
+
+def generate(n: int, seed: int = 20261129) -> list[tuple[str, dict[str, Any]]]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        year = rng.randint(2008, 2026)
+        countries = rng.sample(COUNTRIES[1:], rng.randint(1, 3))
+        record: dict[str, Any] = {
+            "title": " ".join(rng.sample(WORDS, rng.randint(3, 7))).capitalize(),
+            "summary": " ".join(rng.choices(WORDS, k=rng.randint(10, 40))),
+            "kind": rng.choice(list(ProjectKind)).value,
+            "status": rng.choice(list(ProjectStatus)).value,
+            "dates": {"started": {"value": f"{year}-{rng.randint(1, 12):02d}"}},
+            "countries": [{"code": "CHN", "role": "financier"}]
+            + [{"code": c, "role": "host"} for c in countries],
+            "organisations": [
+                {"name": o, "role": "partner"} for o in rng.sample(ORGS, rng.randint(0, 3))
+            ],
+            "sectors": rng.sample(list(SECTORS), rng.randint(1, 3)),
+            "tags": rng.sample(["dsr", "bri", "health-silk-road", "space", "5g"], rng.randint(0, 2)),
+            "dual_use": {"level": rng.choice(["unassessed", "none", "possible", "documented"])},
+            "recommended_for_aggregates": rng.random() > 0.05,
+            "funding": [
+                {
+                    "amount": rng.randint(1, 5000) * 1_000_000,
+                    "currency": rng.choice(["USD", "USD", "EUR", "CNY"]),
+                    "usd": rng.randint(1, 5000) * 1_000_000,
+                    "qualifier": rng.choice(QUALIFIERS),
+                    "kind": "loan",
+                    "text": "generated",
+                }
+                for _ in range(rng.choice([0, 1, 1, 2]))
+            ],
+            "sources": [{"url": f"https://example.org/{i}", "title": "Generated source"}],
+        }
+        out.append((f"gen-{i:05d}", record))
+    return out
+
+
+async def load(repository: Repository, records: list[tuple[str, dict[str, Any]]]) -> None:
+    who = Principal("bench", Role.ADMIN)
+    queue = list(records)
+
+    async def worker() -> None:
+        while queue:
+            rid, body = queue.pop()
+            await repository.put(rid, repository.validate(body), who)
+
+    await asyncio.gather(*(worker() for _ in range(16)))
+
+
+REQUESTS = {
+    "filtered search (q + 3 filters)": "/v1/projects?q=cable%20network&country=KEN,ETH"
+    "&sector=cables,telecom&year_from=2015",
+    "filtered list, no q (-usd)": "/v1/projects?country=KEN&kind=cable,telecom&sort=-usd",
+    "facets (7 facets, 1 filter)": "/v1/projects/facets?by=country,sector,kind,status,year,"
+    "dual_use,organisation&year_from=2015",
+    "stats year x sector (count, usd, usd_avg)": "/v1/projects/stats?group_by=year,sector"
+    "&metrics=count,usd,usd_avg",
+    "stats country x kind, filtered": "/v1/projects/stats?group_by=country,kind&metrics=count,usd"
+    "&dual_use=possible,documented&order=-usd&top=10",
+}
+
+
+async def main(records: int, runs: int) -> None:
+    server = None
+    uri = os.environ.get("MONGODB_URI")
+    if uri is None:
+        server = FerretDB()
+        server.start()
+        uri = server.uri
+    try:
+        settings = Settings(mongodb_uri=uri, database=f"bench_{uuid.uuid4().hex[:8]}")
+        app = create_app(settings)
+        async with LifespanManager(app) as manager:
+            started = time.perf_counter()
+            await load(app.state.repositories["projects"], generate(records))
+            print(f"loaded {records} projects in {time.perf_counter() - started:.0f} s")
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                for label, url in REQUESTS.items():
+                    first = await client.get(url)
+                    assert first.status_code == 200, first.text
+                    times = []
+                    for _ in range(runs):
+                        t = time.perf_counter()
+                        r = await client.get(url)
+                        times.append((time.perf_counter() - t) * 1000)
+                        assert r.status_code == 200
+                    body = r.json()
+                    size = body.get("total", len(body.get("rows", body)))
+                    print(
+                        f"{label:45s} median {statistics.median(times):7.1f} ms"
+                        f"   max {max(times):7.1f} ms   ({size} matching/rows)"
+                    )
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    asyncio.run(main(args.records, args.runs))
