@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -180,22 +180,43 @@ class Filters:
         return hashlib.sha256(data).hexdigest()[:16]
 
 
-def to_mongo(filters: Filters, without: str | None = None) -> Document:
-    """The MongoDB query for live records matching `filters`, ignoring the filter `without`
-    (a facet ignores its own field's filter)."""
+def to_mongo(filters: Filters, without: Collection[str] = ()) -> Document:
+    """The MongoDB query for live records matching `filters`, ignoring the filters named in
+    `without` (a facet ignores its own field's filter; `year` stands for the year range)."""
     query: Document = {"_deleted": False}
     if filters.terms is not None:
         # A query with no searchable words (only punctuation or stop words) matches nothing.
         query["_terms"] = {"$all": list(filters.terms)} if filters.terms else {"$in": []}
     for name, values in filters.any_of.items():
-        if name != without:
+        if name not in without:
             query[LIST_FILTERS[name].field] = {"$in": list(values)}
-    if without != "year":
+    if "year" not in without:
         _range(query, "year", filters.year_from, filters.year_to)
     _range(query, "usd", filters.usd_min, filters.usd_max)
     if filters.updated_since is not None:
         query["updated_at"] = {"$gte": filters.updated_since}
     return query
+
+
+def facet_filter_set(filters: Filters, name: str) -> bool:
+    """Whether the filter a facet `name` ignores is given."""
+    if name == "year":
+        return filters.year_from is not None or filters.year_to is not None
+    return name in filters.any_of
+
+
+def passes(filters: Filters, name: str, stored: Any) -> bool:
+    """Whether a stored value (scalar or array) passes the filter `name`, as `to_mongo` would."""
+    if name == "year":
+        low, high = filters.year_from, filters.year_to
+        if stored is None:
+            return low is None and high is None
+        return (low is None or stored >= low) and (high is None or stored <= high)
+    wanted = filters.any_of.get(name)
+    if wanted is None:
+        return True
+    values = stored if isinstance(stored, list) else [stored]
+    return any(v in wanted for v in values)
 
 
 def _range(query: Document, name: str, low: int | None, high: int | None) -> None:

@@ -1,25 +1,38 @@
 """Facet counts and grouped statistics, portable to FerretDB 1.24 and MongoDB 7+.
 
-Only `$match` and `$group` with a single `$sum` accumulator are used, because FerretDB 1.24
-(SQLite) computes only the first accumulator of a `$group` (the others come back as 0) and its
-`$unwind` drops every field except `_id` and the unwound one. So each metric is its own small
-pipeline, and array fields (countries, sectors, organisations, currencies) are grouped by their
-whole stored value; the service then spreads each group's count over the array's values,
-which gives exactly what `$unwind` + `$group` would (stored arrays hold distinct values).
-Averages are sums divided by counts, in Python.
+Each answer is one `$match` and one `$group` whose only accumulator is `{"$sum": 1}`: the
+group key holds the dimensions *and* the per-record values a metric needs (the record's USD
+total, whether it is a lower bound, whether it is recommended for aggregates), and the
+service sums USD as value x count. Reasons:
+
+* FerretDB 1.24 (SQLite) computes only the first accumulator of a `$group` (the others come
+  back as 0), and its `$unwind` drops every field but `_id` and the unwound one;
+* FerretDB uses no index but `_id`: every pipeline reads the whole collection, so one
+  pipeline per answer (plus one for totals) is several times faster than one per metric.
+
+Array fields (countries, sectors, organisations, funding items) are grouped by their whole
+stored value and spread over their values here, which gives exactly what `$unwind` + `$group`
+would (stored arrays hold distinct values). Averages are sums divided by counts, in Python.
 """
 
 import asyncio
 import itertools
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
-from service.records.query import Filters, comma_list, invalid, one_of, to_mongo
+from service.records.query import (
+    Filters,
+    comma_list,
+    facet_filter_set,
+    invalid,
+    one_of,
+    passes,
+    to_mongo,
+)
 from service.records.resource import Resource
 
 
@@ -59,42 +72,37 @@ def _order_key(value: Any) -> tuple[bool, int | float, str]:
 
 
 async def _grouped(
-    col: AsyncCollection[Document], match: Document, keys: dict[str, str], accumulator: Any
+    col: AsyncCollection[Document], match: Document, keys: dict[str, str]
 ) -> list[tuple[Document, int]]:
-    """(group key, accumulated value) pairs; `keys` maps output names to stored fields."""
-    group_id: Any = {name: f"${path}" for name, path in keys.items()} if keys else None
-    pipeline = [{"$match": match}, {"$group": {"_id": group_id, "v": {"$sum": accumulator}}}]
-    out = []
-    async for row in await col.aggregate(pipeline):
-        out.append((row["_id"] or {}, int(row["v"])))
-    return out
-
-
-def _spread(rows: list[tuple[Document, int]], dims: list[Dimension]) -> Counter[Key]:
-    """Group totals per combination of single values (arrays spread over their values)."""
-    totals: Counter[Key] = Counter()
-    for group, value in rows:
-        choices = [_values(group.get(f"d{i}"), d.array) for i, d in enumerate(dims)]
-        for key in itertools.product(*choices):
-            totals[key] += value
-    return totals
+    """(group key, number of records) pairs; `keys` maps output names to stored fields."""
+    group_id = {name: f"${path}" for name, path in keys.items()}
+    pipeline = [{"$match": match}, {"$group": {"_id": group_id, "n": {"$sum": 1}}}]
+    return [(row["_id"] or {}, int(row["n"])) async for row in await col.aggregate(pipeline)]
 
 
 async def facets(
-    col: AsyncCollection[Document], filters: Filters, by: Iterable[str], size: int
+    col: AsyncCollection[Document], filters: Filters, by: tuple[str, ...], size: int
 ) -> Document:
-    """Counts per value of each facet, most frequent first. A facet ignores its own filter."""
+    """Counts per value of each facet, most frequent first. A facet ignores its own filter.
 
-    async def one(name: str) -> list[Document]:
-        dim = DIMENSIONS[name]
-        rows = await _grouped(col, to_mongo(filters, without=name), {"d0": dim.field}, 1)
-        counts = _spread(rows, [dim])
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _order_key(kv[0][0])))
-        return [{"value": key[0], "count": n} for key, n in ordered[:size]]
-
+    One pipeline for all facets: the filters the facets ignore are left out of `$match` and
+    applied here to the grouped values instead, each facet skipping its own."""
     names = list(by)
-    answers = await asyncio.gather(*(one(n) for n in names))
-    return dict(zip(names, answers, strict=True))
+    ignored = [n for n in names if facet_filter_set(filters, n)]
+    keys = {f"k{i}": DIMENSIONS[n].field for i, n in enumerate(names)}
+    slot = {n: f"k{i}" for i, n in enumerate(names)}
+    rows = await _grouped(col, to_mongo(filters, without=names), keys)
+    answer: Document = {}
+    for name in names:
+        counts: Counter[Any] = Counter()
+        others = [m for m in ignored if m != name]
+        for group, n in rows:
+            if all(passes(filters, m, group.get(slot[m])) for m in others):
+                for value in _values(group.get(slot[name]), DIMENSIONS[name].array):
+                    counts[value] += n
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _order_key(kv[0])))
+        answer[name] = [{"value": v, "count": c} for v, c in ordered[:size]]
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,135 +115,118 @@ class StatsRequest:
 
 
 @dataclass
-class _Money:
-    usd: Counter[Key]
-    funded: Counter[Key]
-    lower: set[Key]
+class _Sums:
+    count: Counter[Key] = field(default_factory=Counter)
+    usd: Counter[Key] = field(default_factory=Counter)
+    funded: Counter[Key] = field(default_factory=Counter)
+    lower: set[Key] = field(default_factory=set)
+
+    def row(self, key: Key, metrics: tuple[str, ...]) -> Document:
+        out: Document = {}
+        if "count" in metrics:
+            out["count"] = self.count[key]
+        if "usd" in metrics or "usd_avg" in metrics:
+            funded = self.funded[key]
+            total = self.usd[key] if funded else None
+            if "usd" in metrics:
+                out["usd"] = total
+            if "usd_avg" in metrics:
+                out["usd_avg"] = round(total / funded) if total is not None else None
+            out["usd_lower_bound"] = key in self.lower
+        return out
 
 
-async def _money_by_record(
-    col: AsyncCollection[Document],
-    match: Document,
-    keys: dict[str, str],
-    dims: list[Dimension],
-    include_all: bool,
-) -> _Money:
-    """USD sums from the record-level derived fields (`usd`, or `_usd_all` for include_all)."""
-    usd_field, lower_field = (
-        ("_usd_all", "_usd_all_lower_bound")
-        if include_all
-        else (
-            "usd",
-            "usd_lower_bound",
-        )
-    )
-    known = {"$and": [match, {usd_field: {"$ne": None}}]}
-    lower = {"$and": [match, {lower_field: True}]}
-    sums, funded, bounded = await asyncio.gather(
-        _grouped(col, known, keys, f"${usd_field}"),
-        _grouped(col, known, keys, 1),
-        _grouped(col, lower, keys, 1),
-    )
-    return _Money(_spread(sums, dims), _spread(funded, dims), set(_spread(bounded, dims)))
+def _by_record(rows: list[tuple[Document, int]], dims: list[Dimension], include_all: bool) -> _Sums:
+    """Sums from each record's derived totals (`usd`, or `_usd_all` with include_all)."""
+    sums = _Sums()
+    for group, n in rows:
+        eligible = include_all or group.get("ok") is not False
+        choices = [_values(group.get(f"d{i}"), d.array) for i, d in enumerate(dims)]
+        for key in itertools.product(*choices):
+            sums.count[key] += n
+            if eligible and group.get("u") is not None:
+                sums.usd[key] += group["u"] * n
+                sums.funded[key] += n
+            if eligible and group.get("lb"):
+                sums.lower.add(key)
+    return sums
 
 
-async def _money_by_currency(
-    col: AsyncCollection[Document],
-    match: Document,
-    keys: dict[str, str],
-    dims: list[Dimension],
-    include_all: bool,
-) -> _Money:
-    """USD sums per funding currency, from each record's compact funding items (`_money`)."""
-    position = next(i for i, name in enumerate(keys.values()) if name == "_currencies")
-    other = {k: v for k, v in keys.items() if v != "_currencies"}
-    grouped = await _grouped(col, match, {**other, "m": "_money"}, 1)
-    money = _Money(Counter(), Counter(), set())
-    for group, n in grouped:
-        items = [m for m in group.get("m") or [] if include_all or m["a"]]
-        others = [
-            _values(group.get(k), d.array)
-            for k, d in zip(other, _others(dims, position), strict=True)
-        ]
-        for rest in itertools.product(*others):
-            funded_currencies = set()
+def _by_currency(
+    rows: list[tuple[Document, int]], dims: list[Dimension], position: int, include_all: bool
+) -> _Sums:
+    """Sums per funding currency, from each record's compact funding items (`_money`)."""
+    sums = _Sums()
+    others = [(f"d{i}", d) for i, d in enumerate(dims) if i != position]
+    for group, n in rows:
+        record_ok = include_all or group.get("ok") is not False
+        items = group.get("m") or []
+        choices = [_values(group.get(name), d.array) for name, d in others]
+        for rest in itertools.product(*choices):
+            funded: set[Key] = set()
+            for currency in dict.fromkeys(item["c"] for item in items):
+                sums.count[(*rest[:position], currency, *rest[position:])] += n
             for item in items:
+                if not (record_ok and (include_all or item["a"])):
+                    continue
                 key = (*rest[:position], item["c"], *rest[position:])
                 if item["u"] is not None:
-                    money.usd[key] += item["u"] * n
-                    funded_currencies.add(key)
+                    sums.usd[key] += item["u"] * n
+                    funded.add(key)
                 if item["lb"]:
-                    money.lower.add(key)
-            for key in funded_currencies:
-                money.funded[key] += n
-    return money
-
-
-def _others(dims: list[Dimension], position: int) -> list[Dimension]:
-    return [d for i, d in enumerate(dims) if i != position]
-
-
-def _row_values(money: _Money, key: Key, count: int, metrics: tuple[str, ...]) -> Document:
-    row: Document = {}
-    if "count" in metrics:
-        row["count"] = count
-    if "usd" in metrics or "usd_avg" in metrics:
-        funded = money.funded.get(key, 0)
-        total = money.usd.get(key, 0) if funded else None
-        if "usd" in metrics:
-            row["usd"] = total
-        if "usd_avg" in metrics:
-            row["usd_avg"] = round(total / funded) if total is not None else None
-        row["usd_lower_bound"] = key in money.lower
-    return row
+                    sums.lower.add(key)
+            for key in funded:
+                sums.funded[key] += n
+    return sums
 
 
 async def stats(
     col: AsyncCollection[Document], resource: Resource, filters: Filters, request: StatsRequest
 ) -> Document:
     match = to_mongo(filters)
-    eligible = match
-    if not request.include_all and resource.has_aggregate_flag:
-        eligible = {"$and": [match, {"recommended_for_aggregates": {"$ne": False}}]}
     dims = [DIMENSIONS[name] for name in request.group_by]
-    keys = {f"d{i}": d.field for i, d in enumerate(dims)}
-    wants_money = "usd" in request.metrics or "usd_avg" in request.metrics
-
-    counts_rows, total_rows = await asyncio.gather(
-        _grouped(col, match, keys, 1), _grouped(col, match, {}, 1)
+    usd_field, lower_field = (
+        ("_usd_all", "_usd_all_lower_bound") if request.include_all else ("usd", "usd_lower_bound")
     )
-    counts = _spread(counts_rows, dims)
-    empty = _Money(Counter(), Counter(), set())
-    money, total_money = empty, empty
-    if wants_money:
-        by = _money_by_currency if "currency" in request.group_by else _money_by_record
-        money, total_money = await asyncio.gather(
-            by(col, eligible, keys, dims, request.include_all),
-            _money_by_record(col, eligible, {}, [], request.include_all),
-        )
+    money = {"u": usd_field, "lb": lower_field}
+    if resource.has_aggregate_flag:
+        money["ok"] = "recommended_for_aggregates"
+    keys = {f"d{i}": d.field for i, d in enumerate(dims)}
+    if "currency" in request.group_by:
+        position = request.group_by.index("currency")
+        keys = {k: v for k, v in keys.items() if k != f"d{position}"}
+        keys |= {"m": "_money"} | ({"ok": money["ok"]} if "ok" in money else {})
+    else:
+        keys |= money
+    grouped, totals_grouped = await asyncio.gather(
+        _grouped(col, match, keys), _grouped(col, match, money)
+    )
+    if "currency" in request.group_by:
+        sums = _by_currency(grouped, dims, position, request.include_all)
+    else:
+        sums = _by_record(grouped, dims, request.include_all)
+    totals = _by_record(totals_grouped, [], request.include_all)
 
     rows = []
-    for key, n in counts.items():
+    for key in sums.count:
         row: Document = dict(zip(request.group_by, key, strict=True))
-        row.update(_row_values(money, key, n, request.metrics))
+        row.update(sums.row(key, request.metrics))
         rows.append(row)
     rows.sort(key=lambda r: tuple(_order_key(r[g]) for g in request.group_by))
     name = request.order.lstrip("-")
-    descending = request.order.startswith("-")
     # Rows without a value for the ordering field come last either way.
     present = [r for r in rows if r.get(name) is not None]
     absent = [r for r in rows if r.get(name) is None]
-    present.sort(key=lambda r: _order_key(r[name]), reverse=descending)
+    present.sort(key=lambda r: _order_key(r[name]), reverse=request.order.startswith("-"))
     rows = present + absent
     if request.top is not None:
         rows = rows[: request.top]
-    total_count = sum(n for _, n in total_rows)
     return {
         "group_by": list(request.group_by),
         "metrics": list(request.metrics),
         "include_all": request.include_all,
         "rows": rows,
-        "totals": _row_values(total_money, (), total_count, request.metrics),
+        "totals": totals.row((), request.metrics),
     }
 
 
