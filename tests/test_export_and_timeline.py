@@ -2,6 +2,7 @@
 
 import csv
 import io
+import uuid
 from collections.abc import AsyncIterator
 
 import orjson
@@ -111,3 +112,31 @@ async def test_timeline_of_a_non_country_is_422(seeded, code):
 
 async def test_timeline_refuses_unknown_parameters(seeded):
     assert (await seeded.get("/v1/countries/PAK/timeline?kind=forum")).status_code == 422
+
+
+async def test_indexes_for_filters_and_sorts_exist_at_start(app_client, database_uri):
+    from pymongo import AsyncMongoClient
+
+    from service.projects.resource import PROJECTS
+    from service.records.indexes import indexes
+
+    name = f"test_idx_{uuid.uuid4().hex[:8]}"
+    async with app_client(database=name):
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(database_uri)
+        try:
+            found = [dict(i["key"]) async for i in await mongo[name]["projects"].list_indexes()]
+        finally:
+            await mongo.close()
+    for keys in indexes(PROJECTS):
+        assert dict(keys) in found
+
+
+def test_no_index_holds_two_array_fields():
+    from service.events.resource import EVENTS
+    from service.projects.resource import PROJECTS
+    from service.records.indexes import indexes
+
+    arrays = {"country_codes", "sectors", "tags", "_orgs", "_terms", "_currencies"}
+    for resource in (EVENTS, PROJECTS):
+        for keys in indexes(resource):
+            assert len({k for k, _ in keys} & arrays) <= 1, keys
