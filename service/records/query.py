@@ -198,27 +198,6 @@ def to_mongo(filters: Filters, without: Collection[str] = ()) -> Document:
     return query
 
 
-def facet_filter_set(filters: Filters, name: str) -> bool:
-    """Whether the filter a facet `name` ignores is given."""
-    if name == "year":
-        return filters.year_from is not None or filters.year_to is not None
-    return name in filters.any_of
-
-
-def passes(filters: Filters, name: str, stored: Any) -> bool:
-    """Whether a stored value (scalar or array) passes the filter `name`, as `to_mongo` would."""
-    if name == "year":
-        low, high = filters.year_from, filters.year_to
-        if stored is None:
-            return low is None and high is None
-        return (low is None or stored >= low) and (high is None or stored <= high)
-    wanted = filters.any_of.get(name)
-    if wanted is None:
-        return True
-    values = stored if isinstance(stored, list) else [stored]
-    return any(v in wanted for v in values)
-
-
 def _range(query: Document, name: str, low: int | None, high: int | None) -> None:
     bounds = {k: v for k, v in (("$gte", low), ("$lte", high)) if v is not None}
     if bounds:

@@ -1,18 +1,17 @@
 """Facet counts and grouped statistics, portable to FerretDB 1.24 and MongoDB 7+.
 
-Each answer is one `$match` and one `$group` whose only accumulator is `{"$sum": 1}`: the
-group key holds the dimensions *and* the per-record values a metric needs (the record's USD
-total, whether it is a lower bound, whether it is recommended for aggregates), and the
-service sums USD as value x count. Reasons:
+Only `$match`, `$unwind` (string form) and `$group` with a single `$sum` accumulator are used:
 
 * FerretDB 1.24 (SQLite) computes only the first accumulator of a `$group` (the others come
-  back as 0), and its `$unwind` drops every field but `_id` and the unwound one;
-* FerretDB uses no index but `_id`: every pipeline reads the whole collection, so one
-  pipeline per answer (plus one for totals) is several times faster than one per metric.
+  back as 0), so each metric is its own small pipeline, run side by side;
+* its `$unwind` drops every field except `_id` and the unwound one, so only a single array
+  dimension is unwound; with two dimensions an array field is grouped by its whole stored
+  value and spread over its values here, which gives exactly what `$unwind` + `$group` would
+  (stored arrays hold distinct values);
+* its `$group` slows down sharply with the number of groups (measured), so group keys hold
+  only the requested dimensions.
 
-Array fields (countries, sectors, organisations, funding items) are grouped by their whole
-stored value and spread over their values here, which gives exactly what `$unwind` + `$group`
-would (stored arrays hold distinct values). Averages are sums divided by counts, in Python.
+Averages are sums divided by counts, in Python.
 """
 
 import asyncio
@@ -24,15 +23,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
-from service.records.query import (
-    Filters,
-    comma_list,
-    facet_filter_set,
-    invalid,
-    one_of,
-    passes,
-    to_mongo,
-)
+from service.records.query import Filters, comma_list, invalid, one_of, to_mongo
 from service.records.resource import Resource
 
 
@@ -72,12 +63,29 @@ def _order_key(value: Any) -> tuple[bool, int | float, str]:
 
 
 async def _grouped(
-    col: AsyncCollection[Document], match: Document, keys: dict[str, str]
+    col: AsyncCollection[Document],
+    match: Document,
+    keys: dict[str, str],
+    accumulator: Any = 1,
+    unwind: str | None = None,
 ) -> list[tuple[Document, int]]:
-    """(group key, number of records) pairs; `keys` maps output names to stored fields."""
-    group_id = {name: f"${path}" for name, path in keys.items()}
-    pipeline = [{"$match": match}, {"$group": {"_id": group_id, "n": {"$sum": 1}}}]
-    return [(row["_id"] or {}, int(row["n"])) async for row in await col.aggregate(pipeline)]
+    """(group key, accumulated value) pairs; `keys` maps output names to stored fields."""
+    group_id: Any = {name: f"${path}" for name, path in keys.items()} if keys else None
+    pipeline: list[Document] = [{"$match": match}]
+    if unwind is not None:
+        pipeline.append({"$unwind": f"${unwind}"})
+    pipeline.append({"$group": {"_id": group_id, "v": {"$sum": accumulator}}})
+    return [(row["_id"] or {}, int(row["v"])) async for row in await col.aggregate(pipeline)]
+
+
+def _spread(rows: list[tuple[Document, int]], dims: list[Dimension]) -> Counter[Key]:
+    """Totals per combination of single values (whole arrays spread over their values)."""
+    totals: Counter[Key] = Counter()
+    for group, value in rows:
+        choices = [_values(group.get(f"d{i}"), d.array) for i, d in enumerate(dims)]
+        for key in itertools.product(*choices):
+            totals[key] += value
+    return totals
 
 
 async def facets(
@@ -85,24 +93,20 @@ async def facets(
 ) -> Document:
     """Counts per value of each facet, most frequent first. A facet ignores its own filter.
 
-    One pipeline for all facets: the filters the facets ignore are left out of `$match` and
-    applied here to the grouped values instead, each facet skipping its own."""
+    One small pipeline per facet, run side by side; an array field is unwound (only the
+    unwound field is needed, which FerretDB's `$unwind` keeps)."""
+
+    async def one(name: str) -> list[Document]:
+        dim = DIMENSIONS[name]
+        unwind = dim.field if dim.array else None
+        rows = await _grouped(col, to_mongo(filters, without=(name,)), {"d0": dim.field}, 1, unwind)
+        counts = _spread(rows, [Dimension(dim.field)])
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _order_key(kv[0][0])))
+        return [{"value": key[0], "count": n} for key, n in ordered[:size]]
+
     names = list(by)
-    ignored = [n for n in names if facet_filter_set(filters, n)]
-    keys = {f"k{i}": DIMENSIONS[n].field for i, n in enumerate(names)}
-    slot = {n: f"k{i}" for i, n in enumerate(names)}
-    rows = await _grouped(col, to_mongo(filters, without=names), keys)
-    answer: Document = {}
-    for name in names:
-        counts: Counter[Any] = Counter()
-        others = [m for m in ignored if m != name]
-        for group, n in rows:
-            if all(passes(filters, m, group.get(slot[m])) for m in others):
-                for value in _values(group.get(slot[name]), DIMENSIONS[name].array):
-                    counts[value] += n
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _order_key(kv[0])))
-        answer[name] = [{"value": v, "count": c} for v, c in ordered[:size]]
-    return answer
+    answers = await asyncio.gather(*(one(n) for n in names))
+    return dict(zip(names, answers, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,30 +140,57 @@ class _Sums:
         return out
 
 
-def _by_record(rows: list[tuple[Document, int]], dims: list[Dimension], include_all: bool) -> _Sums:
-    """Sums from each record's derived totals (`usd`, or `_usd_all` with include_all)."""
-    sums = _Sums()
-    for group, n in rows:
-        eligible = include_all or group.get("ok") is not False
-        choices = [_values(group.get(f"d{i}"), d.array) for i, d in enumerate(dims)]
-        for key in itertools.product(*choices):
-            sums.count[key] += n
-            if eligible and group.get("u") is not None:
-                sums.usd[key] += group["u"] * n
-                sums.funded[key] += n
-            if eligible and group.get("lb"):
-                sums.lower.add(key)
+async def _by_record(
+    col: AsyncCollection[Document],
+    match: Document,
+    eligible: Document,
+    dims: list[Dimension],
+    request: StatsRequest,
+) -> _Sums:
+    """Counts, and USD sums from each record's derived total (`usd`, or `_usd_all`), one
+    single-accumulator pipeline per metric, side by side. A single array dimension is unwound
+    (few groups); with two dimensions arrays are grouped whole and spread here."""
+    usd_field, lower_field = (
+        ("_usd_all", "_usd_all_lower_bound") if request.include_all else ("usd", "usd_lower_bound")
+    )
+    keys = {f"d{i}": d.field for i, d in enumerate(dims)}
+    unwind = dims[0].field if len(dims) == 1 and dims[0].array else None
+    spread_dims = [Dimension(d.field) for d in dims] if unwind else dims
+    known = {"$and": [eligible, {usd_field: {"$ne": None}}]}
+    lower = {"$and": [eligible, {lower_field: True}]}
+    wanted = [_grouped(col, match, keys, 1, unwind)]
+    if "usd" in request.metrics or "usd_avg" in request.metrics:
+        wanted += [
+            _grouped(col, known, keys, f"${usd_field}", unwind),
+            _grouped(col, known, keys, 1, unwind),
+            _grouped(col, lower, keys, 1, unwind),
+        ]
+    results = [_spread(rows, spread_dims) for rows in await asyncio.gather(*wanted)]
+    sums = _Sums(count=results[0])
+    if len(results) > 1:
+        sums.usd, sums.funded, sums.lower = results[1], results[2], set(results[3])
     return sums
 
 
-def _by_currency(
-    rows: list[tuple[Document, int]], dims: list[Dimension], position: int, include_all: bool
+async def _by_currency(
+    col: AsyncCollection[Document],
+    match: Document,
+    dims: list[Dimension],
+    position: int,
+    request: StatsRequest,
+    has_flag: bool,
 ) -> _Sums:
-    """Sums per funding currency, from each record's compact funding items (`_money`)."""
+    """Counts and sums per funding currency, from each record's compact funding items
+    (`_money`), grouped whole with the other dimension and the record's aggregate flag."""
+    keys = {f"d{i}": d.field for i, d in enumerate(dims) if i != position}
+    keys["m"] = "_money"
+    if has_flag:
+        keys["ok"] = "recommended_for_aggregates"
+    rows = await _grouped(col, match, keys)
     sums = _Sums()
     others = [(f"d{i}", d) for i, d in enumerate(dims) if i != position]
     for group, n in rows:
-        record_ok = include_all or group.get("ok") is not False
+        record_ok = request.include_all or group.get("ok") is not False
         items = group.get("m") or []
         choices = [_values(group.get(name), d.array) for name, d in others]
         for rest in itertools.product(*choices):
@@ -167,7 +198,7 @@ def _by_currency(
             for currency in dict.fromkeys(item["c"] for item in items):
                 sums.count[(*rest[:position], currency, *rest[position:])] += n
             for item in items:
-                if not (record_ok and (include_all or item["a"])):
+                if not (record_ok and (request.include_all or item["a"])):
                     continue
                 key = (*rest[:position], item["c"], *rest[position:])
                 if item["u"] is not None:
@@ -184,28 +215,16 @@ async def stats(
     col: AsyncCollection[Document], resource: Resource, filters: Filters, request: StatsRequest
 ) -> Document:
     match = to_mongo(filters)
+    eligible = match
+    if not request.include_all and resource.has_aggregate_flag:
+        eligible = {"$and": [match, {"recommended_for_aggregates": {"$ne": False}}]}
     dims = [DIMENSIONS[name] for name in request.group_by]
-    usd_field, lower_field = (
-        ("_usd_all", "_usd_all_lower_bound") if request.include_all else ("usd", "usd_lower_bound")
-    )
-    money = {"u": usd_field, "lb": lower_field}
-    if resource.has_aggregate_flag:
-        money["ok"] = "recommended_for_aggregates"
-    keys = {f"d{i}": d.field for i, d in enumerate(dims)}
     if "currency" in request.group_by:
         position = request.group_by.index("currency")
-        keys = {k: v for k, v in keys.items() if k != f"d{position}"}
-        keys |= {"m": "_money"} | ({"ok": money["ok"]} if "ok" in money else {})
+        grouped = _by_currency(col, match, dims, position, request, resource.has_aggregate_flag)
     else:
-        keys |= money
-    grouped, totals_grouped = await asyncio.gather(
-        _grouped(col, match, keys), _grouped(col, match, money)
-    )
-    if "currency" in request.group_by:
-        sums = _by_currency(grouped, dims, position, request.include_all)
-    else:
-        sums = _by_record(grouped, dims, request.include_all)
-    totals = _by_record(totals_grouped, [], request.include_all)
+        grouped = _by_record(col, match, eligible, dims, request)
+    sums, totals = await asyncio.gather(grouped, _by_record(col, match, eligible, [], request))
 
     rows = []
     for key in sums.count:
