@@ -214,7 +214,7 @@ REQUESTS = {
 }
 
 
-async def main(records: int, runs: int, warmup: int) -> None:
+async def main(records: int, runs: int, warmup: int, only: str | None) -> None:
     server = None
     uri = os.environ.get("MONGODB_URI")
     if uri is None:
@@ -235,6 +235,8 @@ async def main(records: int, runs: int, warmup: int) -> None:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 for label, url in REQUESTS.items():
+                    if only and only not in label:
+                        continue
                     for _ in range(warmup):
                         first = await client.get(url)
                         assert first.status_code == 200, first.text
@@ -260,5 +262,6 @@ if __name__ == "__main__":
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--only", help="run only the requests whose label contains this")
     args = parser.parse_args()
-    asyncio.run(main(args.records, args.runs, args.warmup))
+    asyncio.run(main(args.records, args.runs, args.warmup, args.only))
