@@ -55,5 +55,9 @@ fuzz: deps
 	  FUZZ_PHASES=$${FUZZ_PHASES:-examples,coverage,fuzzing,stateful} \
 	  $(VENV)/bin/pytest -q -s tests/test_contract_fuzz.py -o timeout=3600
 
+# Latency of search, facets and stats on 10,000 generated records (a throwaway FerretDB).
+bench-latency: deps
+	FERRETDB_BIN=$(FERRETDB) $(PY) -m bench.latency $(BENCH_ARGS)
+
 clean:
 	rm -rf .build $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
@@ -15,9 +16,9 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
-from service import health, logs, problems
+from service import health, logs, problems, timeline
 from service.auth import routes as key_routes
-from service.auth.access import publish_access
+from service.auth.access import annotate_access
 from service.auth.keys import KeyStore
 from service.auth.principal import Role
 from service.changes import routes as change_routes
@@ -34,6 +35,7 @@ from service.middleware.strict_json import JsonLimits
 from service.problems import Problem, Unavailable
 from service.projects.resource import PROJECTS
 from service.query_params import reject_unknown_query
+from service.records.query import document_comma_lists, filter_components
 from service.records.repository import Repository
 from service.records.resource import Resource
 from service.records.routes import build_router
@@ -96,6 +98,22 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
             delay = min(delay * 2, 2.0)
 
 
+def _complete_contract(app: FastAPI) -> None:
+    """What FastAPI cannot infer: comma-separated filters appear as arrays of their enum, and
+    every operation says who may call it (`x-access`, and an optional key on reads)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            document_comma_lists(schema, filter_components())
+            annotate_access(app, schema)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -142,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logs.setup(settings.log_level)
     problems.install(app)
     metrics = app.state.metrics = Metrics()
+    _complete_contract(app)
 
     async def on_database_error(request: Request, exc: Exception) -> Response:
         """Outages and timeouts are a 503 with `Retry-After`; anything else is a 500."""
@@ -196,5 +215,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(build_router(resource))
     app.include_router(change_routes.router)
     app.include_router(key_routes.router)
-    publish_access(app)
+    app.include_router(timeline.router)
     return app

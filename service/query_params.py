@@ -30,6 +30,16 @@ async def reject_unknown_query(request: Request) -> None:
         return
     allowed = _allowed(route)
     unknown = sorted({k for k in request.query_params if k not in allowed})
+    brackets = [k for k in unknown if "[" in k or "]" in k]
+    if brackets:
+        raise Invalid(
+            "Bracket syntax such as country[$ne]=X is not supported: filters take plain "
+            "values, with commas for any-of (country=PAK,KEN).",
+            errors=[
+                {"parameter": k, "in": "query", "detail": "bracket syntax is not supported"}
+                for k in brackets
+            ],
+        )
     if unknown:
         listed = ", ".join(sorted(allowed)) or "none"
         raise Invalid(

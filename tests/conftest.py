@@ -76,3 +76,26 @@ async def fresh_client(app_client: AppClient) -> AsyncIterator[httpx.AsyncClient
     """An app on an empty database, for tests that count what is stored."""
     async with app_client() as c:
         yield c
+
+
+async def seed(client: httpx.AsyncClient) -> None:
+    """Writes the known data set of tests/dataset.py, including two deleted records."""
+    from tests.dataset import DELETED, EVENTS, PROJECTS
+    from tests.factories import event, project
+
+    for collection, records in (("projects", PROJECTS), ("events", EVENTS)):
+        for rid, body in records.items():
+            r = await client.put(f"/v1/{collection}/{rid}", json=body, headers=ADMIN)
+            assert r.status_code == 201, r.text
+    for collection, rid in DELETED.items():
+        body = project(title="Deleted cable") if collection == "projects" else event()
+        await client.put(f"/v1/{collection}/{rid}", json=body, headers=ADMIN)
+        assert (await client.delete(f"/v1/{collection}/{rid}", headers=ADMIN)).status_code == 204
+
+
+@pytest.fixture(scope="module")
+async def seeded(app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
+    """An app on a database holding exactly the data set of tests/dataset.py."""
+    async with app_client() as c:
+        await seed(c)
+        yield c

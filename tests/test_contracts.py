@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 from openapi_spec_validator import validate
 
@@ -55,3 +56,36 @@ def test_every_fixture_validates_against_the_published_schemas():
     assert len([f for f in files if f[0] == "projects"]) >= 30
     for collection, path in files:
         jsonschema.validate(read(path), schemas[collection])
+
+
+@pytest.mark.parametrize(
+    ("collection", "filters"),
+    [
+        ("events", {"q", "kind", "country", "sector", "organisation", "dual_use"}),
+        ("projects", {"q", "kind", "status", "country", "sector", "organisation", "dual_use"}),
+    ],
+)
+def test_every_filter_is_documented_with_its_type_and_enum(collection, filters):
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    schemas = spec["components"]["schemas"]
+    numeric = {"year_from", "year_to", "usd_min", "usd_max", "updated_since", "tag"}
+    for suffix in ("", "/facets", "/stats", "/export"):
+        operation = spec["paths"][f"/v1/{collection}{suffix}"]["get"]
+        params = {p["name"]: p for p in operation["parameters"]}
+        assert filters | numeric <= set(params), suffix
+        for name in filters - {"q", "organisation"}:
+            schema = params[name]["schema"]
+            assert schema["type"] == "array" and params[name]["explode"] is False
+            ref = schema["items"]["$ref"].rsplit("/", 1)[1]
+            assert schemas[ref]["enum"], name
+        assert operation["responses"]["200"]["content"], suffix
+        examples = [c.get("example") for c in operation["responses"]["200"]["content"].values()]
+        assert any(examples), f"{suffix} has no example"
+    if collection == "events":
+        assert "status" not in params
+
+
+def test_country_enum_lists_iso_codes():
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    codes = spec["components"]["schemas"]["CountryCode"]["enum"]
+    assert {"CHN", "PAK", "EUU"} <= set(codes) and len(codes) > 240

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from service.auth.deps import admin, reader, writer
@@ -42,34 +41,19 @@ def access_of(route: APIRoute) -> str:
     return next((level for dep, level in _LEVELS if dep in calls), "public")
 
 
-def publish_access(app: FastAPI) -> None:
-    """Add `x-access` to every operation of the app's OpenAPI document."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            servers=app.servers,
-        )
-        levels = {
-            route.operation_id: access_of(route)
-            for route in (ctx.original_route for ctx in iter_route_contexts(app.routes))
-            if isinstance(route, APIRoute) and route.operation_id
-        }
-        for item in schema["paths"].values():
-            for operation in item.values():
-                level = levels.get(operation.get("operationId"), "public")
-                operation["x-access"] = level
-                if level == "read":  # a key is optional (and a bad one is still a 401)
-                    operation["security"] = [*operation.get("security", []), {}]
-                note = f"**Access ({level})**: {ACCESS_NOTES[level]}"
-                text = operation.get("description", "")
-                operation["description"] = f"{text}\n\n{note}" if text else note
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def annotate_access(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Add `x-access` and its note to every operation of the app's OpenAPI document."""
+    levels = {
+        route.operation_id: access_of(route)
+        for route in (ctx.original_route for ctx in iter_route_contexts(app.routes))
+        if isinstance(route, APIRoute) and route.operation_id
+    }
+    for item in schema["paths"].values():
+        for operation in item.values():
+            level = levels.get(operation.get("operationId"), "public")
+            operation["x-access"] = level
+            if level == "read":  # a key is optional (and a bad one is still a 401)
+                operation["security"] = [*operation.get("security", []), {}]
+            note = f"**Access ({level})**: {ACCESS_NOTES[level]}"
+            text = operation.get("description", "")
+            operation["description"] = f"{text}\n\n{note}" if text else note

@@ -1,5 +1,6 @@
 from service.events.model import Event, EventFields
 from service.records.resource import Resource
+from service.vocab.terms import EventKind
 
 EVENTS = Resource(
     name="events",
@@ -7,4 +8,43 @@ EVENTS = Resource(
     fields_model=EventFields,
     record_model=Event,
     example_id="belt-and-road-forum-2017",
+    kinds=EventKind,
+    filters=(
+        "q",
+        "kind",
+        "country",
+        "sector",
+        "organisation",
+        "dual_use",
+        "tag",
+        "year_from",
+        "year_to",
+        "usd_min",
+        "usd_max",
+        "updated_since",
+    ),
+    sorts=("updated_at", "created_at", "date", "year", "usd", "title", "id", "relevance"),
+    dimensions=("year", "country", "sector", "kind", "dual_use", "organisation", "currency"),
+    csv_columns=(
+        "id",
+        "version",
+        "title",
+        "kind",
+        "start.value",
+        "end.value",
+        "year",
+        "country_codes",
+        "countries",
+        "sectors",
+        "organisations",
+        "series",
+        "venue.city",
+        "usd",
+        "usd_lower_bound",
+        "dual_use.level",
+        "tags",
+        "summary",
+        "sources",
+        "updated_at",
+    ),
 )

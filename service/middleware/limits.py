@@ -18,6 +18,8 @@ from service.problems import Invalid, Problem
 
 _BAD_NAME = re.compile(r"[$\[\].\x00]")
 _OPERATOR = re.compile(r"^\s*\$[A-Za-z]")
+#: Parameters whose values are text a person typed: `$where` there is a word, not an operator.
+FREE_TEXT = frozenset({"q"})
 
 
 class PayloadTooLarge(Problem):
@@ -54,11 +56,18 @@ def query_problem(raw: bytes) -> Problem | None:
             errors.append({"parameter": shown, "in": "query", "detail": detail})
         elif "\x00" in value:
             errors.append({"parameter": shown, "in": "query", "detail": "value contains NUL"})
-        elif _OPERATOR.match(value):
+        elif name not in FREE_TEXT and _OPERATOR.match(value):
             detail = "values may not be query operators"
             errors.append({"parameter": shown, "in": "query", "detail": detail})
     if errors:
-        return Invalid("The query string holds parameters this service refuses.", errors=errors)
+        brackets = any(e["detail"].startswith("operator or bracket") for e in errors)
+        detail = (
+            "Bracket syntax such as `country[$ne]=x` is not part of this API: filters take "
+            "plain values, comma-separated for any-of."
+            if brackets
+            else "The query string holds parameters this service refuses."
+        )
+        return Invalid(detail, errors=errors)
     return None
 
 

@@ -20,7 +20,7 @@ from pymongo.errors import BulkWriteError
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Invalid, Problem, invalid_body
-from service.records.model import ID_PATTERN, RecordFields
+from service.records.model import ID_PATTERN, RESERVED_IDS, RecordFields
 
 if TYPE_CHECKING:
     from service.records.repository import Repository
@@ -143,6 +143,8 @@ class BulkWrite:
         record_id = item.get("id")
         if not isinstance(record_id, str) or not _ID.match(record_id):
             raise _item_invalid(i, "id", f"an id matching {ID_PATTERN} is required")
+        if record_id in RESERVED_IDS:
+            raise _item_invalid(i, "id", f"{record_id!r} is reserved for a route")
         if_match = item.get("if_match")
         if if_match is not None and (
             not isinstance(if_match, int) or isinstance(if_match, bool) or if_match < 1

@@ -2,7 +2,11 @@
 
 FerretDB (and portable MongoDB code) cannot compute years, currency conversions or unions of
 nested arrays inside a query, so each record stores them: `year`, `usd`, `usd_lower_bound`,
-`country_codes`, and for search the hidden `_terms`.
+`country_codes`, and hidden fields (names start with `_`, never served) for search and
+aggregation: `_terms` (search terms), `_date` (the primary date, sortable text), `_orgs` and
+`_currencies` (distinct organisation names and funding currencies), `_usd_all` and
+`_usd_all_lower_bound` (the USD sum over every funding item, for `include_all` statistics) and
+`_money` (one compact entry per funding item, for statistics by currency).
 """
 
 from typing import Any
@@ -23,9 +27,9 @@ def with_usd(money: Money, fallback_year: int | None) -> Money:
     return money.model_copy(update={"usd": usd, "usd_derived": True})
 
 
-def usd_total(funding: list[Money]) -> tuple[int | None, bool]:
-    """Sum of the USD values recommended for aggregates, and whether it is a lower bound."""
-    items = [m for m in funding if m.recommended_for_aggregates]
+def usd_total(funding: list[Money], everything: bool = False) -> tuple[int | None, bool]:
+    """Sum of the USD values recommended for aggregates (or of all), and if it is a lower bound."""
+    items = [m for m in funding if everything or m.recommended_for_aggregates]
     known = [m.usd for m in items if m.usd is not None]
     lower_bound = any(m.usd is None or m.qualifier in LOWER_BOUND_QUALIFIERS for m in items)
     return (sum(known) if known else None), lower_bound
@@ -52,6 +56,7 @@ def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
     funding = [with_usd(m, year) for m in fields.funding]
     fields = fields.model_copy(update={"funding": funding})
     usd, lower_bound = usd_total(funding)
+    usd_all, usd_all_lower_bound = usd_total(funding, everything=True)
     codes = {c.code for c in fields.countries}
     codes |= {o.country for o in fields.organisations if o.country}
     return fields, {
@@ -60,4 +65,16 @@ def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
         "usd_lower_bound": lower_bound,
         "country_codes": sorted(codes),
         "_terms": record_terms(fields.title, fields.summary, _texts(fields)),
+        "_date": date.value if date else None,
+        "_orgs": sorted({o.name for o in fields.organisations}),
+        "_currencies": sorted({m.currency for m in funding}),
+        "_usd_all": usd_all,
+        "_usd_all_lower_bound": usd_all_lower_bound,
+        "_money": [_money(m) for m in funding],
     }
+
+
+def _money(item: Money) -> dict[str, Any]:
+    """currency, USD, whether the USD is a lower bound, whether it is for aggregates."""
+    lower = item.usd is None or item.qualifier in LOWER_BOUND_QUALIFIERS
+    return {"c": item.currency, "u": item.usd, "lb": lower, "a": item.recommended_for_aggregates}

@@ -9,6 +9,7 @@ validation. Anything else unknown is refused.
 import datetime as dt
 import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import (
@@ -35,7 +36,21 @@ from service.vocab.terms import (
 )
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,99}$"
-RecordId = Annotated[str, Field(pattern=ID_PATTERN, examples=["belt-and-road-forum-2017"])]
+#: The names of collection-level routes, reserved so that every record stays reachable.
+RESERVED_IDS = frozenset({"facets", "stats", "export", "bulk"})
+
+
+def not_reserved(record_id: str) -> str:
+    if record_id in RESERVED_IDS:
+        raise ValueError(f"{record_id!r} is reserved for a route; choose another id")
+    return record_id
+
+
+RecordId = Annotated[
+    str,
+    Field(pattern=ID_PATTERN, examples=["belt-and-road-forum-2017"]),
+    AfterValidator(not_reserved),
+]
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=10_000)]
@@ -136,8 +151,25 @@ class Organisation(Strict):
     chinese: StrictBool = Field(default=False, description="A Chinese entity (state or private).")
 
 
+def _web_address(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as exc:  # e.g. "http://[" (an unclosed IPv6 literal)
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if not host:
+        raise ValueError("a URL needs a host name")
+    return url
+
+
+WebAddress = Annotated[
+    str,
+    Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2000),
+    AfterValidator(_web_address),
+]
+
+
 class Source(Strict):
-    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
+    url: WebAddress
     title: Text
     publisher: Text | None = None
     published: str | None = Field(

@@ -21,7 +21,7 @@ import contextlib
 import datetime as dt
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,8 +34,11 @@ from slugify import slugify
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Forbidden, Gone, NotFound, PreconditionFailed, invalid_body
+from service.records import listing, stats
 from service.records.derive import derive
+from service.records.indexes import indexes
 from service.records.model import RecordFields
+from service.records.query import Filters, PageRequest, to_mongo
 from service.records.resource import Resource
 from service.records.sequence import Sequence
 from service.records.tokens import Signer
@@ -44,6 +47,10 @@ Status = Literal["created", "updated", "unchanged", "deleted"]
 Builder = Callable[[Document | None], Awaitable[RecordFields]]
 
 _MAX_ATTEMPTS = 50
+
+
+#: Internal fields that are never served and need not travel in an export.
+_HIDDEN = {"_terms": 0, "_money": 0}
 
 
 def now_iso() -> str:
@@ -102,7 +109,8 @@ class Repository:
 
     async def create_indexes(self) -> None:
         await self.col.create_index([("_seq", ASCENDING)])
-        await self.col.create_index([("_deleted", ASCENDING), ("_seq", DESCENDING)])
+        for keys in indexes(self.resource):
+            await self.col.create_index(keys)
         await self.revisions.create_index(
             [("collection", ASCENDING), ("record_id", ASCENDING), ("version", DESCENDING)]
         )
@@ -124,19 +132,45 @@ class Repository:
             )
         return public(doc)
 
-    async def list_page(self, *, limit: int, cursor: str | None) -> Document:
-        """Live records, most recently changed first, keyset-paged on the change sequence."""
-        query: Document = {"_deleted": False}
-        if cursor is not None:
-            query["_seq"] = {"$lt": int(self.signer.load(cursor, "cursor")["s"])}
+    async def list_page(self, filters: Filters, page: PageRequest) -> Document:
+        """One page of live records matching `filters` (see `listing.py`)."""
+        return await listing.list_page(self.col, self.signer, filters, page)
+
+    async def facets(self, filters: Filters, by: tuple[str, ...], size: int) -> Document:
+        return await stats.facets(self.col, filters, by, size)
+
+    async def stats(self, filters: Filters, request: stats.StatsRequest) -> Document:
+        return await stats.stats(self.col, self.resource, filters, request)
+
+    async def export(self, filters: Filters) -> AsyncIterator[Document]:
+        """Every matching live record in id order, read in batches."""
         found = self.col.find(
-            query, projection={"_terms": 0}, sort=[("_seq", DESCENDING)], limit=limit + 1
+            to_mongo(filters), projection=_HIDDEN, sort=[("_id", ASCENDING)], batch_size=500
         )
-        docs = [d async for d in found]
-        more = len(docs) > limit
-        docs = docs[:limit]
-        after = self.signer.dump({"s": docs[-1]["_seq"]}) if more else None
-        return {"data": [public(d) for d in docs], "next": after}
+        async for doc in found:
+            yield public(doc)
+
+    async def timeline(
+        self, country: str, year_from: int | None, year_to: int | None
+    ) -> list[Document]:
+        """Summaries of the live records naming `country`, in date order (undated last)."""
+        query: Document = {"_deleted": False, "country_codes": country}
+        bounds = {k: v for k, v in (("$gte", year_from), ("$lte", year_to)) if v is not None}
+        if bounds:
+            query["year"] = bounds
+        keep = ["title", "kind", "status", "year", "usd", "usd_lower_bound", "_date"]
+        found = self.col.find(
+            query,
+            projection=dict.fromkeys(keep, 1),
+            sort=[("_date", ASCENDING), ("_id", ASCENDING)],
+        )
+        out = []
+        async for doc in found:
+            item: Document = {"collection": self.resource.name, "id": doc["_id"]}
+            item["date"] = doc.get("_date")
+            item.update((k, doc[k]) for k in keep if k in doc and k[0] != "_")
+            out.append(item)
+        return out
 
     async def revision_list(self, record_id: str) -> list[Document]:
         await self.get_any(record_id)

@@ -1,0 +1,125 @@
+"""One page of a filtered, sorted list, keyset-paged with an opaque cursor (no skip/offset).
+
+A cursor carries the sort key of the last record served and the id that breaks ties, signed
+so it cannot be forged, plus a digest of the filters and sort it was issued for (another
+query's cursor is a 422). A page is "records strictly after that key", so walking the pages
+returns each record that is not written meanwhile exactly once, whatever else changes.
+
+Relevance (with `q`): every matching record's id, year and search terms are fetched and ranked
+in Python (title matches above summary matches above other text, then the most recent year,
+then id); the page's records are then fetched by id. This reads all matches once per page,
+which is fine at this data set's scale (thousands of records) and documented in
+docs/indexes.md; at a larger scale a search engine would take over ranking.
+"""
+
+import asyncio
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from service.db import Document
+from service.records.query import Filters, PageRequest, invalid, keyset_after, to_mongo
+from service.records.search import relevance
+from service.records.tokens import Signer
+
+#: Large internal fields that are never served and need not travel.
+_HEAVY = {"_terms": 0, "_money": 0}
+
+
+def _projection(page: PageRequest) -> Document:
+    if page.fields is None:
+        return dict(_HEAVY)
+    wanted = {f for f in page.fields if f != "id"} | {"version", "_seq"}
+    if not page.sort.relevance:
+        wanted.add(page.sort.field)
+    return dict.fromkeys(sorted(wanted), 1)
+
+
+def _shape(doc: Document, page: PageRequest) -> Document:
+    out: Document = {"id": doc["_id"]}
+    keep = None if page.fields is None else {*page.fields, "version"}
+    out.update((k, v) for k, v in doc.items() if k[0] != "_" and (keep is None or k in keep))
+    return out
+
+
+def _relevance_key(doc: Document, terms: list[str]) -> list[Any]:
+    year = doc.get("year")
+    return [-relevance(doc.get("_terms", []), terms), year is None, -(year or 0), doc["_id"]]
+
+
+async def list_page(
+    col: AsyncCollection[Document], signer: Signer, filters: Filters, page: PageRequest
+) -> Document:
+    query = to_mongo(filters)
+    fingerprint = f"{filters.fingerprint()}/{page.sort}"
+    after: Any = None
+    if page.cursor is not None:
+        payload = signer.load(page.cursor, "cursor")
+        if not isinstance(payload, dict) or payload.get("h") != fingerprint:
+            raise invalid("cursor", "it was issued for other filters or another sort")
+        after = payload
+    if page.sort.relevance:
+        return await _relevance_page(col, signer, query, filters, page, fingerprint, after)
+
+    field, descending = page.sort.field, page.sort.descending
+    found_query = query
+    if after is not None:
+        found_query = {"$and": [query, keyset_after(field, descending, after["v"], after["i"])]}
+    direction = DESCENDING if descending else ASCENDING
+    sort = [(field, direction)] + ([] if field == "_id" else [("_id", direction)])
+
+    async def fetch() -> list[Document]:
+        found = col.find(found_query, projection=_projection(page), sort=sort, limit=page.limit + 1)
+        return [d async for d in found]
+
+    async def count() -> int | None:
+        return await col.count_documents(query) if page.exact_count else None
+
+    # Both read every candidate on FerretDB (no index use), so they run side by side.
+    docs, total = await asyncio.gather(fetch(), count())
+    more = len(docs) > page.limit
+    docs = docs[: page.limit]
+    following = None
+    if more:
+        last = docs[-1]
+        following = signer.dump({"h": fingerprint, "v": last.get(field), "i": last["_id"]})
+    answer: Document = {"data": [_shape(d, page) for d in docs]}
+    if total is not None:
+        answer["total"] = total
+    answer["next"] = following
+    return answer
+
+
+async def _relevance_page(
+    col: AsyncCollection[Document],
+    signer: Signer,
+    query: Document,
+    filters: Filters,
+    page: PageRequest,
+    fingerprint: str,
+    after: Any,
+) -> Document:
+    terms = list(filters.terms or ())
+    found = col.find(query, projection={"_terms": 1, "year": 1})
+    keys = sorted([_relevance_key(d, terms) async for d in found])
+    total = len(keys)
+    if after is not None:
+        start = list(after["k"])
+        keys = [k for k in keys if k > start]
+    chosen = keys[: page.limit + 1]
+    more = len(chosen) > page.limit
+    chosen = chosen[: page.limit]
+    ids = [k[-1] for k in chosen]
+    # One lookup per id: an `_id` equality is the one filter FerretDB pushes down to SQLite
+    # (an `$in` scans the collection), and on MongoDB each is a point read.
+    projection = _projection(page) | ({} if page.fields is None else {"_deleted": 1})
+    looked_up = await asyncio.gather(
+        *(col.find_one({"_id": i}, projection=projection) for i in ids)
+    )
+    docs = [d for d in looked_up if d is not None and not d.get("_deleted")]
+    answer: Document = {"data": [_shape(d, page) for d in docs]}
+    if page.exact_count:
+        answer["total"] = total
+    answer["next"] = signer.dump({"h": fingerprint, "k": chosen[-1]}) if more else None
+    return answer

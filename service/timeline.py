@@ -1,0 +1,76 @@
+"""A country's timeline: its events and projects merged in date order."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from service.auth.deps import Reader
+from service.problems import Invalid
+from service.records.http import JSONBytes
+from service.records.repository import Repository
+from service.records.responses import error_responses
+from service.vocab.countries import is_country
+
+router = APIRouter(prefix="/v1/countries", tags=["countries"])
+
+_EXAMPLE = {
+    "country": "PAK",
+    "data": [
+        {
+            "collection": "projects",
+            "id": "pakistan-china-fibre-optic",
+            "date": "2016-05",
+            "title": "Pakistan-China fibre-optic cable",
+            "kind": "cable",
+            "status": "completed",
+            "year": 2016,
+            "usd": 44000000,
+            "usd_lower_bound": False,
+        },
+        {
+            "collection": "events",
+            "id": "belt-and-road-forum-2017",
+            "date": "2017-05-14",
+            "title": "Belt and Road Forum for International Cooperation",
+            "kind": "forum",
+            "year": 2017,
+            "usd": None,
+            "usd_lower_bound": False,
+        },
+    ],
+}
+
+
+@router.get(
+    "/{code}/timeline",
+    operation_id="get_country_timeline",
+    summary="A country's events and projects in date order",
+    description="Every event and project that names the country (in any role, or through an "
+    "organisation), as summaries merged by date; records without a date come last. "
+    "`date` is the record's primary date at its known precision.",
+    responses={
+        200: {"content": {"application/json": {"example": _EXAMPLE}}},
+        **error_responses(401, 422, 503),
+    },
+)
+async def timeline(
+    request: Request,
+    _: Reader,
+    code: Annotated[
+        str, Path(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code (or EUU).")
+    ],
+    year_from: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+) -> Response:
+    if not is_country(code):
+        raise Invalid(
+            f"{code!r} is not an ISO 3166-1 alpha-3 code.",
+            errors=[{"parameter": "code", "in": "path", "detail": "not a country code"}],
+        )
+    repositories: dict[str, Repository] = request.app.state.repositories
+    items = []
+    for name in ("events", "projects"):
+        items += await repositories[name].timeline(code, year_from, year_to)
+    items.sort(key=lambda i: (i["date"] is None, i["date"] or "", i["collection"], i["id"]))
+    return JSONBytes({"country": code, "data": items})
