@@ -49,5 +49,11 @@ contracts: $(VENV)/.synced
 test: deps lint typecheck
 	FERRETDB_BIN=$(FERRETDB) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
+# Side-by-side benchmark (service, raw twin, Eve); BENCH_QUICK=1 for the short version.
+bench: deps
+	$(UV) sync --frozen --quiet --group bench
+	bench/setup.sh
+	$(PY) -m bench.run
+
 clean:
 	rm -rf .build $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
