@@ -27,22 +27,29 @@ def fmt(x: float | None, digits: int = 2) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = ["| ratio | median | min-max | at connections | target | holds |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| ratio | median | min-max | at connections | target | holds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for name, r in results["ratios"].items():
         target = TARGETS.get(name)
         if r["value"] is None:
             lines.append(f"| {name} | {r['status']} | | | {fmt(target, 1) if target else ''} | |")
             continue
         holds = "" if target is None else ("yes" if r["value"] >= target else "**no**")
-        lines.append(f"| {name} | {fmt(r['value'])} | {fmt(r['min'])}-{fmt(r['max'])} | "
-                     f"{r['concurrency']} | {'≥ ' + fmt(target, 1) if target else ''} | {holds} |")
+        lines.append(
+            f"| {name} | {fmt(r['value'])} | {fmt(r['min'])}-{fmt(r['max'])} | "
+            f"{r['concurrency']} | {'≥ ' + fmt(target, 1) if target else ''} | {holds} |"
+        )
     return "\n".join(lines)
 
 
 def throughput_table(results: dict[str, Any]) -> str:
-    lines = ["| workload | records | conns | system | req/s median (min-max) | p50 ms | p99 ms "
-             "| server CPU ms/req | errors |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| workload | records | conns | system | req/s median (min-max) | p50 ms | p99 ms "
+        "| server CPU ms/req | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, w in results["workloads"].items():
         if w.get("status") != "ok":
             lines.append(f"| {name} | | | | {w.get('status')} | | | | |")
@@ -56,10 +63,10 @@ def throughput_table(results: dict[str, Any]) -> str:
                     f"| {name} | {w['dataset']:,} | {conns} | {system} | {rps['median']:.1f} "
                     f"({rps['min']:.1f}-{rps['max']:.1f}) | {fmt(p50 and p50['median'], 1)} | "
                     f"{fmt(p99 and p99['median'], 1)} | {fmt(cpu and cpu['median'], 2)} | "
-                    f"{s['errors']} |")
+                    f"{s['errors']} |"
+                )
             for system, note in w.get("notes", {}).items():
-                lines.append(f"| {name} | {w['dataset']:,} | {conns} | {system} | {note} "
-                             "| | | | |")
+                lines.append(f"| {name} | {w['dataset']:,} | {conns} | {system} | {note} | | | | |")
     return "\n".join(lines)
 
 
@@ -74,8 +81,9 @@ def chart(results: dict[str, Any], path: Path) -> None:
     lows = [values[i] - results["ratios"][n]["min"] for i, n in enumerate(names)]
     highs = [results["ratios"][n]["max"] - values[i] for i, n in enumerate(names)]
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(names) + 1.6))
-    colors = ["#2a7" if v >= TARGETS.get(n, 0) else "#c44" for n, v in zip(names, values,
-                                                                              strict=True)]
+    colors = [
+        "#2a7" if v >= TARGETS.get(n, 0) else "#c44" for n, v in zip(names, values, strict=True)
+    ]
     ax.barh(names, values, xerr=[lows, highs], color=colors, capsize=3)
     for i, n in enumerate(names):
         if n in TARGETS:
@@ -83,10 +91,13 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ax.text(values[i], i, f"  {values[i]:.2f}", va="center")
     ax.axvline(1.0, color="grey", linestyle=":", linewidth=1)
     ax.invert_yaxis()
-    ax.set_xlabel("service ÷ other (requests or records per second; bars: min-max; "
-                  "black tick: target)")
-    ax.set_title(f"Silk Road Tracker vs raw twin and Eve — run {results['run']}"
-                 + (" (quick)" if results["quick"] else ""))
+    ax.set_xlabel(
+        "service ÷ other (requests or records per second; bars: min-max; black tick: target)"
+    )
+    ax.set_title(
+        f"Silk Road Tracker vs raw twin and Eve — run {results['run']}"
+        + (" (quick)" if results["quick"] else "")
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -123,19 +134,22 @@ def markdown(results: dict[str, Any]) -> str:
             f"- Tail latency at 75% of the maximum GET-by-id rate ({tail['target_rps']:.1f}/s "
             f"asked, {tail['achieved_rps']:.1f}/s achieved, {tail['connections']} paced "
             f"connections): p50 {tail['p50_ms']:.1f} ms, p99 {tail['p99_ms']:.1f} ms, "
-            f"p99/p50 = {fmt(tail['p99_over_p50'])} (target ≤ 5).")
+            f"p99/p50 = {fmt(tail['p99_over_p50'])} (target ≤ 5)."
+        )
     if flat.get("ratio_100k_over_1k"):
         parts.append(
             f"- Service CPU per GET by id: {flat['get_by_id_1k_ms']:.2f} ms at 1,000 records, "
             f"{flat['get_by_id_100k_ms']:.2f} ms at 100,000 "
-            f"(×{flat['ratio_100k_over_1k']:.2f}; target within 20%).")
+            f"(×{flat['ratio_100k_over_1k']:.2f}; target within 20%)."
+        )
     if scaling:
         one, two = scaling.get("1"), scaling.get("2")
         if one and two:
             parts.append(
                 f"- Scaling (GET by id, 32 connections, nothing pinned): 1 process "
                 f"{one['rps']['median']:.1f}/s, 2 processes {two['rps']['median']:.1f}/s "
-                f"(×{two['rps']['median'] / one['rps']['median']:.2f}); see docs/scaling.md.")
+                f"(×{two['rps']['median'] / one['rps']['median']:.2f}); see docs/scaling.md."
+            )
     parts += [
         "",
         "## All measurements",

@@ -93,7 +93,11 @@ class Server:
         self.name, self.port, self.health = name, port, health
         log = open(RESULTS / f"{name}.log.tmp", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=log,
+            cmd,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
             start_new_session=True,
         )
         self.ps = psutil.Process(self.proc.pid)
@@ -135,32 +139,78 @@ class Server:
                 self.proc.wait()
 
 
-def start_servers(database: str, workers: int = WORKERS, cores: str | None = SERVER_CORES,
-                  only: tuple[str, ...] = SYSTEMS) -> dict[str, Server]:
+def start_servers(
+    database: str,
+    workers: int = WORKERS,
+    cores: str | None = SERVER_CORES,
+    only: tuple[str, ...] = SYSTEMS,
+) -> dict[str, Server]:
     uri = f"mongodb://127.0.0.1:{DB_PORT}/"
-    env = {"MONGODB_URI": uri, "DATABASE": database, "CURSOR_SECRET": CURSOR_SECRET,
-           "BOOTSTRAP_ADMIN_KEY": ADMIN_SECRET, "LOG_LEVEL": "WARNING",
-           # FerretDB's SQLite backend needs seconds to sort a list page (see BENCHMARKS.md);
-           # the default 3 s socket timeout would turn those into 503s.
-           "DB_TIMEOUT_MS": "30000", "PYTHONPATH": str(ROOT)}
-    uvicorn = [str(ROOT / ".venv/bin/uvicorn"), "--factory", "--host", "127.0.0.1",
-               "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
+    env = {
+        "MONGODB_URI": uri,
+        "DATABASE": database,
+        "CURSOR_SECRET": CURSOR_SECRET,
+        "BOOTSTRAP_ADMIN_KEY": ADMIN_SECRET,
+        "LOG_LEVEL": "WARNING",
+        # FerretDB's SQLite backend needs seconds to sort a list page (see BENCHMARKS.md);
+        # the default 3 s socket timeout would turn those into 503s.
+        "DB_TIMEOUT_MS": "30000",
+        "PYTHONPATH": str(ROOT),
+    }
+    uvicorn = [
+        str(ROOT / ".venv/bin/uvicorn"),
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
     servers: dict[str, Server] = {}
     if "service" in only:
-        servers["service"] = Server("service", pinned(
-            [*uvicorn, "--port", str(PORTS["service"]), "service.main:create_app"], cores),
-            env, PORTS["service"], "/readyz")
+        servers["service"] = Server(
+            "service",
+            pinned([*uvicorn, "--port", str(PORTS["service"]), "service.main:create_app"], cores),
+            env,
+            PORTS["service"],
+            "/readyz",
+        )
     if "twin" in only:
-        servers["twin"] = Server("twin", pinned(
-            [*uvicorn, "--port", str(PORTS["twin"]), "bench.twin:create_app"], cores),
-            env, PORTS["twin"], "/bare/livez")
+        servers["twin"] = Server(
+            "twin",
+            pinned([*uvicorn, "--port", str(PORTS["twin"]), "bench.twin:create_app"], cores),
+            env,
+            PORTS["twin"],
+            "/bare/livez",
+        )
     if "eve" in only:
-        gunicorn = [str(BENCH / ".venv-eve/bin/gunicorn"), "--chdir", str(BENCH),
-                    "--workers", str(workers), "--worker-class", "gthread", "--threads", "8",
-                    "--keep-alive", "5", "--log-level", "warning",
-                    "--bind", f"127.0.0.1:{PORTS['eve']}", "eve_app:app"]
-        servers["eve"] = Server("eve", pinned(gunicorn, cores),
-                                {"MONGO_URI": uri + database}, PORTS["eve"], "/")
+        gunicorn = [
+            str(BENCH / ".venv-eve/bin/gunicorn"),
+            "--chdir",
+            str(BENCH),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--keep-alive",
+            "5",
+            "--log-level",
+            "warning",
+            "--bind",
+            f"127.0.0.1:{PORTS['eve']}",
+            "eve_app:app",
+        ]
+        servers["eve"] = Server(
+            "eve", pinned(gunicorn, cores), {"MONGO_URI": uri + database}, PORTS["eve"], "/"
+        )
     for s in servers.values():
         s.wait_ready()
     return servers
@@ -171,8 +221,10 @@ def ferretdb() -> Iterator[str]:
     data = BENCH / ".data"
     data.mkdir(exist_ok=True)
     log = open(RESULTS / "ferretdb.log.tmp", "ab")  # noqa: SIM115
-    cmd = pinned([str(ROOT / ".build/ferretdb"), "-listen", f"127.0.0.1:{DB_PORT}",
-                  "-dir", str(data)], CLIENT_CORES)
+    cmd = pinned(
+        [str(ROOT / ".build/ferretdb"), "-listen", f"127.0.0.1:{DB_PORT}", "-dir", str(data)],
+        CLIENT_CORES,
+    )
     proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
     uri = f"mongodb://127.0.0.1:{DB_PORT}/"
     try:
@@ -183,7 +235,7 @@ def ferretdb() -> Iterator[str]:
             try:
                 client.admin.command("ping")
                 break
-            except Exception:  # noqa: BLE001
+            except Exception:
                 time.sleep(0.25)
         client.close()
         yield uri
@@ -198,20 +250,42 @@ def ferretdb() -> Iterator[str]:
 # --- wrk -----------------------------------------------------------------------------------
 
 
-def wrk(server: Server, call: Call, conns: int, seconds: float, extra: tuple[str, ...] = (),
-        delay_ms: float | None = None, timeout_s: int = 10) -> dict[str, Any]:
+def wrk(
+    server: Server,
+    call: Call,
+    conns: int,
+    seconds: float,
+    extra: tuple[str, ...] = (),
+    delay_ms: float | None = None,
+    timeout_s: int = 10,
+) -> dict[str, Any]:
     """One wrk run against `server`; answers its summary plus the server's CPU seconds."""
     script = RESULTS / f"{call.script}.lua.tmp"
-    script.write_text((BENCH / "lua" / f"{call.script}.lua").read_text()
-                      + (BENCH / "lua" / "report.lua").read_text())
+    script.write_text(
+        (BENCH / "lua" / f"{call.script}.lua").read_text()
+        + (BENCH / "lua" / "report.lua").read_text()
+    )
     if call.script == "fixed":
         args = [call.method, call.path, call.body or "-"]
         if call.auth:
             args.append(f"Authorization: Bearer {ADMIN_SECRET}")
     else:
         args = list(call.args) + list(extra)
-    cmd = pinned(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", f"--timeout={timeout_s}s",
-                  "-s", str(script), server.url("/"), "--", *args], CLIENT_CORES)
+    cmd = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            f"--timeout={timeout_s}s",
+            "-s",
+            str(script),
+            server.url("/"),
+            "--",
+            *args,
+        ],
+        CLIENT_CORES,
+    )
     env = {**os.environ}
     if delay_ms is not None:
         env["WRK_DELAY_MS"] = f"{delay_ms:.3f}"
@@ -245,8 +319,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
     keys = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_req", "cpu_util")
-    return {**{k: stat(k) for k in keys}, "errors": sum(r["errors"] for r in runs),
-            "runs": runs}
+    return {**{k: stat(k) for k in keys}, "errors": sum(r["errors"] for r in runs), "runs": runs}
 
 
 # --- workloads -----------------------------------------------------------------------------
@@ -270,8 +343,10 @@ def available(server: Server, call: Call) -> bool:
 
 
 def same_bytes(a: Server, pa: str, b: Server, pb: str) -> bool:
-    with urllib.request.urlopen(a.url(pa), timeout=60) as ra, \
-            urllib.request.urlopen(b.url(pb), timeout=60) as rb:
+    with (
+        urllib.request.urlopen(a.url(pa), timeout=60) as ra,
+        urllib.request.urlopen(b.url(pb), timeout=60) as rb,
+    ):
         return bool(ra.read() == rb.read())
 
 
@@ -294,11 +369,11 @@ def run_wrk_workload(w: Workload, servers: dict[str, Server]) -> dict[str, Any]:
     slow = w.name.startswith("list")
     seconds = SLOW_DURATION_S if slow else DURATION_S
     levels = w.concurrency or ((8,) if slow and QUICK else (1, 8) if slow else CONCURRENCY)
-    out: dict[str, Any] = {"status": "ok", "dataset": w.dataset, "notes": notes,
-                           "concurrency": {}}
+    out: dict[str, Any] = {"status": "ok", "dataset": w.dataset, "notes": notes, "concurrency": {}}
     if w.service.script == "fixed" and w.twin and "twin" in systems:
-        out["same_bytes_as_twin"] = same_bytes(servers["service"], w.service.path,
-                                               servers["twin"], w.twin.path)
+        out["same_bytes_as_twin"] = same_bytes(
+            servers["service"], w.service.path, servers["twin"], w.twin.path
+        )
     for conns in levels:
         for name in systems:  # warm-up: connections, caches, the DB's page cache
             wrk(servers[name], calls[name], conns, WARMUP_S, timeout_s=60)  # type: ignore[arg-type]
@@ -307,8 +382,10 @@ def run_wrk_workload(w: Workload, servers: dict[str, Server]) -> dict[str, Any]:
             for name in systems:
                 r = wrk(servers[name], calls[name], conns, seconds, timeout_s=60)  # type: ignore[arg-type]
                 runs[name].append(r)
-            say(f"  {w.name} c={conns} rep {rep + 1}: " + ", ".join(
-                f"{n} {runs[n][-1]['rps']:.1f}/s" for n in systems))
+            say(
+                f"  {w.name} c={conns} rep {rep + 1}: "
+                + ", ".join(f"{n} {runs[n][-1]['rps']:.1f}/s" for n in systems)
+            )
         out["concurrency"][str(conns)] = {n: summarise(runs[n]) for n in systems}
     return out
 
@@ -335,8 +412,9 @@ async def driver_bulk(uri: str, database: str, tag: str, size: int = 1000) -> di
         for i, d in enumerate(docs):
             d["_id"] = f"bulk-raw-{tag}-{i:05d}"
         t = time.perf_counter()
-        await repo.col.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs],
-                                  ordered=False)
+        await repo.col.bulk_write(
+            [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+        )
         upsert = size / (time.perf_counter() - t)
         for d in docs:
             d["_id"] = d["_id"].replace("bulk-raw", "bulk-ins")
@@ -358,41 +436,70 @@ async def clean_bulk(uri: str, database: str) -> None:
         await client.close()
 
 
-def run_bulk(w: Workload, servers: dict[str, Server], uri: str, database: str,
-             run_id: str) -> dict[str, Any]:
+def run_bulk(
+    w: Workload, servers: dict[str, Server], uri: str, database: str, run_id: str
+) -> dict[str, Any]:
     service = servers["service"]
     body = bulk_body()
     service_runs, raw_runs = [], []
     bulk_route = has_route(service, "/v1/projects/bulk")
     for rep in range(REPS):
         if bulk_route:
-            records = [dataset.project(424242) | {"id": f"bulk-svc-{run_id}-{rep}-{i:05d}"}
-                       for i in range(1000)]
+            records = [
+                dataset.project(424242) | {"id": f"bulk-svc-{run_id}-{rep}-{i:05d}"}
+                for i in range(1000)
+            ]
             payload = orjson.dumps({"items": records})
             req = urllib.request.Request(
-                service.url("/v1/projects/bulk"), data=payload, method="POST",
-                headers={"Content-Type": "application/json",
-                         "Authorization": f"Bearer {ADMIN_SECRET}"})
+                service.url("/v1/projects/bulk"),
+                data=payload,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {ADMIN_SECRET}",
+                },
+            )
             cpu0, t = service.cpu_seconds(), time.perf_counter()
             with urllib.request.urlopen(req, timeout=600) as r:
                 r.read()
             elapsed, cpu = time.perf_counter() - t, service.cpu_seconds() - cpu0
-            service_runs.append({"rps": 1000 / elapsed, "errors": 0, "p50_ms": None,
-                                 "p99_ms": None, "cpu_ms_per_req": cpu, "cpu_util": cpu / elapsed})
+            service_runs.append(
+                {
+                    "rps": 1000 / elapsed,
+                    "errors": 0,
+                    "p50_ms": None,
+                    "p99_ms": None,
+                    "cpu_ms_per_req": cpu,
+                    "cpu_util": cpu / elapsed,
+                }
+            )
         else:
-            call = Call("/v1/projects/", method="PUT", script="put_each",
-                        args=(f"/v1/projects/bulk-svc-{run_id}-{rep}-", str(body),
-                              f"Bearer {ADMIN_SECRET}"))
+            call = Call(
+                "/v1/projects/",
+                method="PUT",
+                script="put_each",
+                args=(
+                    f"/v1/projects/bulk-svc-{run_id}-{rep}-",
+                    str(body),
+                    f"Bearer {ADMIN_SECRET}",
+                ),
+            )
             service_runs.append(wrk(service, call, 32, DURATION_S, timeout_s=60))
         raw = asyncio.run(driver_bulk(uri, database, f"{run_id}-{rep}"))
-        raw_runs.append({"rps": raw["bulk_write_upsert"], "insert_many": raw["insert_many"],
-                         "errors": 0})
-        say(f"  bulk rep {rep + 1}: service {service_runs[-1]['rps']:.0f} records/s, "
-            f"bulk_write {raw['bulk_write_upsert']:.0f}/s, insert_many {raw['insert_many']:.0f}/s")
+        raw_runs.append(
+            {"rps": raw["bulk_write_upsert"], "insert_many": raw["insert_many"], "errors": 0}
+        )
+        say(
+            f"  bulk rep {rep + 1}: service {service_runs[-1]['rps']:.0f} records/s, "
+            f"bulk_write {raw['bulk_write_upsert']:.0f}/s, insert_many {raw['insert_many']:.0f}/s"
+        )
     asyncio.run(clean_bulk(uri, database))
     return {
-        "status": "ok", "dataset": w.dataset, "unit": "records/s",
-        "service_path": "POST /v1/projects/bulk (1,000 records)" if bulk_route
+        "status": "ok",
+        "dataset": w.dataset,
+        "unit": "records/s",
+        "service_path": "POST /v1/projects/bulk (1,000 records)"
+        if bulk_route
         else "PUT /v1/projects/{id}, one record per request, 32 connections",
         "raw_path": "bulk_write of 1,000 ReplaceOne(upsert=True)",
         "concurrency": {"32": {"service": summarise(service_runs), "twin": summarise(raw_runs)}},
@@ -406,12 +513,17 @@ def paced_tail(service: Server, call: Call, max_rps: float) -> dict[str, Any]:
     conns = 8
     probe = wrk(service, call, 1, 2)
     interval = max(conns / target * 1000 - probe["p50_ms"], 0.0)
-    runs = [wrk(service, call, conns, max(DURATION_S, 5), delay_ms=interval)
-            for _ in range(REPS)]
+    runs = [wrk(service, call, conns, max(DURATION_S, 5), delay_ms=interval) for _ in range(REPS)]
     s = summarise(runs)
     p50, p99 = s["p50_ms"]["median"], s["p99_ms"]["median"]
-    return {"target_rps": target, "achieved_rps": s["rps"]["median"], "p50_ms": p50,
-            "p99_ms": p99, "p99_over_p50": p99 / p50 if p50 else None, "connections": conns}
+    return {
+        "target_rps": target,
+        "achieved_rps": s["rps"]["median"],
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "p99_over_p50": p99 / p50 if p50 else None,
+        "connections": conns,
+    }
 
 
 def scaling(database: str, call: Call) -> dict[str, Any]:
@@ -478,9 +590,13 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(
-        psutil.virtual_memory().total / 2**30), "kernel": platform.release(),
-        "load_before": os.getloadavg()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30),
+        "kernel": platform.release(),
+        "load_before": os.getloadavg(),
+    }
 
 
 def ratio(results: dict[str, Any], workload: str, num: str, den: str) -> dict[str, Any]:
@@ -495,9 +611,13 @@ def ratio(results: dict[str, Any], workload: str, num: str, den: str) -> dict[st
         return {"value": None, "status": note}
     a, b = row[num]["rps"], row[den]["rps"]
     value = a["median"] / b["median"] if b["median"] else None
-    return {"value": value, "concurrency": int(conns),
-            "min": a["min"] / b["max"] if b["max"] else None,
-            "max": a["max"] / b["min"] if b["min"] else None, "status": "ok"}
+    return {
+        "value": value,
+        "concurrency": int(conns),
+        "min": a["min"] / b["max"] if b["max"] else None,
+        "max": a["max"] / b["min"] if b["min"] else None,
+        "status": "ok",
+    }
 
 
 def main() -> None:
@@ -505,16 +625,27 @@ def main() -> None:
     for tmp in RESULTS.glob("*.log.tmp"):
         tmp.unlink()
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    say(f"bench {'quick' if QUICK else 'full'} run {run_id}; pinning: "
-        + ("servers on core 1, wrk and FerretDB on core 0" if PINNED else "none (1 core)"))
+    say(
+        f"bench {'quick' if QUICK else 'full'} run {run_id}; pinning: "
+        + ("servers on core 1, wrk and FerretDB on core 0" if PINNED else "none (1 core)")
+    )
     results: dict[str, Any] = {
-        "run": run_id, "quick": QUICK, "machine": machine(), "versions": versions(),
-        "method": {"concurrency": list(CONCURRENCY), "duration_s": DURATION_S,
-                   "slow_duration_s": SLOW_DURATION_S, "warmup_s": WARMUP_S, "reps": REPS,
-                   "workers": WORKERS, "pinning": "servers: core 1; wrk + FerretDB: core 0"
-                   if PINNED else "none",
-                   "eve_server": "gunicorn gthread, 1 worker, 8 threads, keep-alive"},
-        "datasets": {}, "workloads": {},
+        "run": run_id,
+        "quick": QUICK,
+        "machine": machine(),
+        "versions": versions(),
+        "method": {
+            "concurrency": list(CONCURRENCY),
+            "duration_s": DURATION_S,
+            "slow_duration_s": SLOW_DURATION_S,
+            "warmup_s": WARMUP_S,
+            "reps": REPS,
+            "workers": WORKERS,
+            "pinning": "servers: core 1; wrk + FerretDB: core 0" if PINNED else "none",
+            "eve_server": "gunicorn gthread, 1 worker, 8 threads, keep-alive",
+        },
+        "datasets": {},
+        "workloads": {},
     }
     workloads = [w for w in WORKLOADS if not (QUICK and w.full_only)]
     sizes = sorted({w.dataset for w in workloads})
@@ -523,8 +654,11 @@ def main() -> None:
             name = db_name(size)
             say(f"dataset {size:,} records ({name})")
             load_s = asyncio.run(dataset.ensure(uri, name, size, log=say))
-            results["datasets"][str(size)] = {"database": name, "load_s": round(load_s, 1),
-                                              "generator": dataset.GENERATOR_VERSION}
+            results["datasets"][str(size)] = {
+                "database": name,
+                "load_s": round(load_s, 1),
+                "generator": dataset.GENERATOR_VERSION,
+            }
         for size in sizes:
             name = db_name(size)
             servers = start_servers(name)
@@ -541,11 +675,13 @@ def main() -> None:
                 if size == max(sizes):
                     gid = results["workloads"].get("get_by_id", {})
                     if gid.get("status") == "ok":
-                        top = max(v["service"]["rps"]["median"]
-                                  for v in gid["concurrency"].values())
+                        top = max(
+                            v["service"]["rps"]["median"] for v in gid["concurrency"].values()
+                        )
                         say("tail latency at 75% of the maximum rate (get_by_id)")
                         results["tail_at_75pct"] = paced_tail(
-                            servers["service"], WORKLOADS[0].service, top)
+                            servers["service"], WORKLOADS[0].service, top
+                        )
             finally:
                 for s in servers.values():
                     s.stop()
@@ -574,8 +710,11 @@ def cpu_flatness(results: dict[str, Any]) -> dict[str, Any]:
         return c["median"] if c else None
 
     small, large = cpu("get_by_id_1k"), cpu("get_by_id")
-    return {"get_by_id_1k_ms": small, "get_by_id_100k_ms": large,
-            "ratio_100k_over_1k": large / small if small and large else None}
+    return {
+        "get_by_id_1k_ms": small,
+        "get_by_id_100k_ms": large,
+        "ratio_100k_over_1k": large / small if small and large else None,
+    }
 
 
 if __name__ == "__main__":

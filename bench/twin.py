@@ -77,7 +77,10 @@ def create_app() -> Starlette:
         docs = await found.sort("_seq", -1).limit(limit + 1).to_list()
         more = len(docs) > limit
         docs = docs[:limit]
-        body = {"data": [public(d) for d in docs], "next": sign({"s": docs[-1]["_seq"]}) if more else None}
+        body = {
+            "data": [public(d) for d in docs],
+            "next": sign({"s": docs[-1]["_seq"]}) if more else None,
+        }
         return Response(orjson.dumps(body), media_type="application/json")
 
     async def bare_livez(request: Request) -> Response:

@@ -46,7 +46,7 @@ def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path)
         started = time.monotonic()
         dom = subprocess.run(
             [
-                CHROMIUM,
+                str(CHROMIUM),
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",

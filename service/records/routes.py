@@ -43,7 +43,9 @@ def build_router(resource: Resource) -> APIRouter:
     router = APIRouter(prefix=f"/v1/{name}", tags=[name])
     base = f"/v1/{name}"
 
-    def repo(request: Request) -> Repository:
+    async def repo(request: Request) -> Repository:
+        # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
+        # hop cost more CPU than the rest of a GET by id (seen with py-spy; bench/).
         return request.app.state.repositories[name]  # type: ignore[no-any-return]
 
     Repo = Annotated[Repository, Depends(repo)]
