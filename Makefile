@@ -51,7 +51,6 @@ test: deps lint typecheck
 
 # Side-by-side benchmark (service, raw twin, Eve); BENCH_QUICK=1 for the short version.
 bench: deps
-	$(UV) sync --frozen --quiet --group bench
 	bench/setup.sh
 	$(PY) -m bench.run
 

@@ -599,7 +599,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def ratio(results: dict[str, Any], workload: str, num: str, den: str) -> dict[str, Any]:
+def ratio(
+    results: dict[str, Any], workload: str, num: str, den: str, metric: str = "rps"
+) -> dict[str, Any]:
     w = results["workloads"].get(workload, {})
     if w.get("status") != "ok":
         return {"value": None, "status": w.get("status", "n/a")}
@@ -609,7 +611,13 @@ def ratio(results: dict[str, Any], workload: str, num: str, den: str) -> dict[st
     if num not in row or den not in row:
         note = w.get("notes", {}).get(den, "n/a")
         return {"value": None, "status": note}
-    a, b = row[num]["rps"], row[den]["rps"]
+    if metric == "cpu":  # cheaper is better: the other's cost over ours
+        num, den = den, num
+        a, b = row[num]["cpu_ms_per_req"], row[den]["cpu_ms_per_req"]
+        if not a or not b:
+            return {"value": None, "status": "n/a (no CPU figure)"}
+    else:
+        a, b = row[num]["rps"], row[den]["rps"]
     value = a["median"] / b["median"] if b["median"] else None
     return {
         "value": value,

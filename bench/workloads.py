@@ -133,7 +133,8 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
 )
 
-#: The ratio names latest.json publishes: (workload, concurrency, numerator, denominator).
+#: The ratios latest.json publishes: (workload, numerator, denominator[, "cpu"]), taken at 32
+#: connections (or the highest level a workload runs at).
 RATIOS = {
     "get_by_id_vs_raw": ("get_by_id", "service", "twin"),
     "list_vs_raw": ("list", "service", "twin"),
@@ -145,4 +146,12 @@ RATIOS = {
     "livez_vs_bare": ("livez", "service", "twin"),
     "get_by_id_vs_eve": ("get_by_id", "service", "eve"),
     "list_vs_eve": ("list", "service", "eve"),
+    # CPU efficiency: the other's server CPU per request ÷ the service's (1.0 = as cheap).
+    # Where the database is the bottleneck, throughput ratios sit near 1 whatever the
+    # framework costs; these say what each request costs the server process.
+    "get_by_id_cpu_vs_raw": ("get_by_id", "service", "twin", "cpu"),
+    "list_cpu_vs_raw": ("list", "service", "twin", "cpu"),
+    "livez_cpu_vs_bare": ("livez", "service", "twin", "cpu"),
+    "get_by_id_cpu_vs_eve": ("get_by_id", "service", "eve", "cpu"),
+    "list_cpu_vs_eve": ("list", "service", "eve", "cpu"),
 }
