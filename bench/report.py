@@ -146,7 +146,8 @@ def markdown(results: dict[str, Any]) -> str:
         one, two = scaling.get("1"), scaling.get("2")
         if one and two:
             parts.append(
-                f"- Scaling (GET by id, 32 connections, nothing pinned): 1 process "
+                f"- Scaling (GET by id, 1,000 records, {scaling.get('connections', 32)} connections, "
+                f"nothing pinned): 1 process "
                 f"{one['rps']['median']:.1f}/s, 2 processes {two['rps']['median']:.1f}/s "
                 f"(×{two['rps']['median'] / one['rps']['median']:.2f}); see docs/scaling.md."
             )
@@ -180,13 +181,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"{', '.join(map(str, method['concurrency']))}; {method['warmup_s']} s warm-up per "
         f"system, then {method['reps']} repetitions of {method['duration_s']} s interleaved "
         "service, twin, Eve, service, ... (list pages, which cost FerretDB seconds each, run "
-        f"{method['slow_duration_s']} s at 8 connections).",
+        f"{method['slow_duration_s']} s at "
+        f"{' and '.join(map(str, method.get('slow_concurrency', [8])))} connection(s), with a "
+        "warm-up as long; the ratio is taken at the highest level run).",
         "- CPU per request: user + system CPU of the server's process tree (psutil, /proc) "
         "before and after each run, over the requests it answered.",
         "- Bulk: records/s. Service: until `POST /v1/projects/bulk` exists, one PUT per record "
-        "(wrk, 32 connections, the full versioned write: sequence claim, revision, record). "
-        "Raw: one `bulk_write` of 1,000 `ReplaceOne(upsert=True)` by the driver, and "
-        "`insert_many` for reference.",
+        "(wrk, 4 connections, the full versioned write: key check, sequence claim and "
+        "release, revision, record). Raw: one `insert_many` of 1,000 records by the driver "
+        "(`BENCH_UPSERTS=1` adds a `bulk_write` of 1,000 `ReplaceOne` upserts, which "
+        "FerretDB runs at ~3 records/s because each upsert scans the collection).",
         "- Tail latency: wrk connections pacing their requests (Lua `delay`) at 75% of the "
         "highest median GET-by-id rate; closed-loop pacing, so it can understate tails "
         "compared with an open-loop generator.",
