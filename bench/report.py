@@ -126,6 +126,15 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         table(results),
         "",
+        "Read with care: on FerretDB's SQLite backend the database, not the web tier, sets the "
+        "rate of every workload that touches data (a GET by id costs FerretDB ~0.1 s at 1,000 "
+        "records and seconds at 100,000; a list page seconds at 1,000 records; see "
+        "docs/scaling.md). Throughput ratios for those workloads therefore sit near 1 whatever "
+        "the framework costs, and the `_cpu_` ratios (the other's server CPU per request over "
+        "ours) show the framework's real cost. `/livez` has no database and shows the bare "
+        "framework floor. `n/a (no completed requests)` means FerretDB finished no request of "
+        "that workload within the run on the loaded machine.",
+        "",
         "## Targets beyond ratios",
         "",
     ]
