@@ -37,8 +37,8 @@ run: deps
 	@scripts/run.sh
 
 lint: $(VENV)/.synced
-	$(VENV)/bin/ruff check service tests
-	$(VENV)/bin/ruff format --check service tests
+	$(VENV)/bin/ruff check service tests bench examples
+	$(VENV)/bin/ruff format --check service tests bench examples
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy
@@ -58,6 +58,11 @@ fuzz: deps
 # Latency of search, facets and stats on 10,000 generated records (a throwaway FerretDB).
 bench-latency: deps
 	FERRETDB_BIN=$(FERRETDB) $(PY) -m bench.latency $(BENCH_ARGS)
+
+# Side-by-side benchmark (service, raw twin, Eve); BENCH_QUICK=1 for the short version.
+bench: deps
+	bench/setup.sh
+	$(PY) -m bench.run
 
 clean:
 	rm -rf .build $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

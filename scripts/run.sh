@@ -37,7 +37,9 @@ PY
 
 .venv/bin/python -m service fixtures load --if-empty
 echo "Serving http://${HOST}:${PORT}/v1/projects (docs: http://${HOST}:${PORT}/docs)"
+# uvloop and httptools (both in uvicorn[standard]) named explicitly, so a missing one fails
+# loudly instead of silently falling back to the slower pure-Python loop and parser.
 .venv/bin/uvicorn --factory service.main:create_app --host "$HOST" --port "$PORT" \
-  --no-access-log --timeout-graceful-shutdown 20 &
+  --loop uvloop --http httptools --no-access-log --timeout-graceful-shutdown 20 &
 pids+=($!)
 wait "${pids[-1]}"

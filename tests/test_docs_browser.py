@@ -48,7 +48,7 @@ def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path)
         assert CHROMIUM is not None
         dom = subprocess.run(
             [
-                CHROMIUM,
+                str(CHROMIUM),
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",

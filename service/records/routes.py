@@ -72,7 +72,9 @@ def build_router(resource: Resource) -> APIRouter:
     record_examples = examples.body_examples(resource)
     base = f"/v1/{name}"
 
-    def repo(request: Request) -> Repository:
+    async def repo(request: Request) -> Repository:
+        # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, and that
+        # hop cost more CPU than the rest of a GET by id (seen with py-spy; bench/).
         return request.app.state.repositories[name]  # type: ignore[no-any-return]
 
     Repo = Annotated[Repository, Depends(repo)]

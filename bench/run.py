@@ -1,0 +1,785 @@
+"""`make bench`: the service, its raw twin and Eve side by side on one machine, in one run.
+
+Method (BENCHMARKS.md says the same for readers):
+
+* One FerretDB holds the datasets (`bench/dataset.py`, deterministic, cached in bench/.data
+  between runs). For each dataset the three servers start on it: the service (uvicorn, 1
+  process), the raw twin (`bench/twin.py`, same uvicorn, same flags) and Eve (gunicorn, 1
+  process). Only one of them is under load at a time; idle ones use no CPU.
+* Pinning (when the machine has 2+ cores): servers on core 1 (`taskset -c 1`), the load
+  generator wrk and FerretDB on core 0. Every server gets the same single core, and the
+  database and load generator never steal it.
+* Per workload and concurrency: a warm-up of each system, then repetitions interleaved
+  service, twin, Eve, service, twin, Eve... so drift on a shared machine hits all alike.
+  Medians and min-max over the repetitions.
+* CPU per request: user+system CPU of the server's process tree (psutil, from /proc) before
+  and after each run, divided by the requests completed.
+* Bulk: records/s. The service writes 1,000-record batches (until POST /bulk exists: one
+  PUT per record, driven by wrk); the raw side is one `bulk_write` of 1,000 `ReplaceOne`
+  upserts made by the driver directly (and `insert_many` for reference).
+
+`BENCH_QUICK=1`: fewer concurrency levels and shorter runs, the same table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+from pymongo import AsyncMongoClient, ReplaceOne
+
+from bench import dataset
+from bench.workloads import RATIOS, WORKLOADS, Call, Workload
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+DB_PORT = int(os.environ.get("BENCH_DB_PORT", "27390"))
+PORTS = {"service": 18301, "twin": 18302, "eve": 18303}
+SYSTEMS = ("service", "twin", "eve")
+ADMIN_SECRET = "bench-admin-secret"
+CURSOR_SECRET = "bench-cursor-secret"
+WORKERS = 1
+
+# Quick: 8 connections, because on FerretDB a GET by id takes ~0.1 s of database time, so 32
+# queued connections wait longer than a short run lasts and complete nothing.
+CONCURRENCY = (8,) if QUICK else (1, 8, 32, 64)
+DURATION_S = 3 if QUICK else 10
+WARMUP_S = 1 if QUICK else 3
+REPS = 3
+# List pages cost FerretDB seconds each (it sorts every decoded document): they run at 1
+# connection (and 8 in the full run) for long enough to complete several pages.
+SLOW_DURATION_S = 5 if QUICK else 30
+SLOW_CONCURRENCY = (1,) if QUICK else (1, 8)
+
+PINNED = (os.cpu_count() or 1) >= 2
+SERVER_CORES = "1" if PINNED else None
+CLIENT_CORES = "0" if PINNED else None
+
+started_at = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - started_at:6.0f}s] {message}", flush=True)
+
+
+def db_name(size: int) -> str:
+    return f"bench_{size // 1000}k"
+
+
+def pinned(cmd: list[str], cores: str | None) -> list[str]:
+    return ["taskset", "-c", cores, *cmd] if cores else cmd
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, health: str):
+        self.name, self.port, self.health = name, port, health
+        log = open(RESULTS / f"{name}.log.tmp", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.ps = psutil.Process(self.proc.pid)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited; see bench/results/{self.name}.log.tmp")
+            try:
+                with urllib.request.urlopen(self.url(self.health), timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"{self.name} did not become ready")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for p in [self.ps, *self.ps.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def start_servers(
+    database: str,
+    workers: int = WORKERS,
+    cores: str | None = SERVER_CORES,
+    only: tuple[str, ...] = SYSTEMS,
+) -> dict[str, Server]:
+    uri = f"mongodb://127.0.0.1:{DB_PORT}/"
+    env = {
+        "MONGODB_URI": uri,
+        "DATABASE": database,
+        "CURSOR_SECRET": CURSOR_SECRET,
+        "BOOTSTRAP_ADMIN_KEY": ADMIN_SECRET,
+        "LOG_LEVEL": "WARNING",
+        # The load generator is one client: the per-principal rate limit would cap it.
+        "RATE_LIMIT_ENABLED": "false",
+        # FerretDB's SQLite backend needs seconds to sort a list page (see BENCHMARKS.md);
+        # the default 3 s socket timeout would turn those into 503s.
+        "DB_TIMEOUT_MS": "30000",
+        "PYTHONPATH": str(ROOT),
+    }
+    uvicorn = [
+        str(ROOT / ".venv/bin/uvicorn"),
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
+    servers: dict[str, Server] = {}
+    if "service" in only:
+        servers["service"] = Server(
+            "service",
+            pinned([*uvicorn, "--port", str(PORTS["service"]), "service.main:create_app"], cores),
+            env,
+            PORTS["service"],
+            "/readyz",
+        )
+    if "twin" in only:
+        servers["twin"] = Server(
+            "twin",
+            pinned([*uvicorn, "--port", str(PORTS["twin"]), "bench.twin:create_app"], cores),
+            env,
+            PORTS["twin"],
+            "/bare/livez",
+        )
+    if "eve" in only:
+        gunicorn = [
+            str(BENCH / ".venv-eve/bin/gunicorn"),
+            "--chdir",
+            str(BENCH),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--keep-alive",
+            "5",
+            "--log-level",
+            "warning",
+            "--bind",
+            f"127.0.0.1:{PORTS['eve']}",
+            "eve_app:app",
+        ]
+        servers["eve"] = Server(
+            "eve", pinned(gunicorn, cores), {"MONGO_URI": uri + database}, PORTS["eve"], "/"
+        )
+    for s in servers.values():
+        s.wait_ready()
+    return servers
+
+
+def answers(uri: str) -> bool:
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=300)
+    try:
+        client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+    finally:
+        client.close()
+
+
+@contextmanager
+def ferretdb() -> Iterator[str]:
+    """The bench database: a FerretDB on bench/.data (or one already listening on the port)."""
+    if answers(f"mongodb://127.0.0.1:{DB_PORT}/"):
+        say(f"using the database already listening on port {DB_PORT}")
+        yield f"mongodb://127.0.0.1:{DB_PORT}/"
+        return
+    data = BENCH / ".data"
+    data.mkdir(exist_ok=True)
+    log = open(RESULTS / "ferretdb.log.tmp", "ab")  # noqa: SIM115
+    cmd = pinned(
+        [str(ROOT / ".build/ferretdb"), "-listen", f"127.0.0.1:{DB_PORT}", "-dir", str(data)],
+        CLIENT_CORES,
+    )
+    proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+    uri = f"mongodb://127.0.0.1:{DB_PORT}/"
+    try:
+        for _ in range(120):
+            if answers(uri):
+                break
+            time.sleep(0.25)
+        yield uri
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# --- wrk -----------------------------------------------------------------------------------
+
+
+def wrk(
+    server: Server,
+    call: Call,
+    conns: int,
+    seconds: float,
+    extra: tuple[str, ...] = (),
+    delay_ms: float | None = None,
+    timeout_s: int = 10,
+) -> dict[str, Any]:
+    """One wrk run against `server`; answers its summary plus the server's CPU seconds."""
+    script = RESULTS / f"{call.script}.lua.tmp"
+    script.write_text(
+        (BENCH / "lua" / f"{call.script}.lua").read_text()
+        + (BENCH / "lua" / "report.lua").read_text()
+    )
+    if call.script == "fixed":
+        args = [call.method, call.path, call.body or "-"]
+        if call.auth:
+            args.append(f"Authorization: Bearer {ADMIN_SECRET}")
+    else:
+        args = list(call.args) + list(extra)
+    cmd = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            f"--timeout={timeout_s}s",
+            "-s",
+            str(script),
+            server.url("/"),
+            "--",
+            *args,
+        ],
+        CLIENT_CORES,
+    )
+    env = {**os.environ}
+    if delay_ms is not None:
+        env["WRK_DELAY_MS"] = f"{delay_ms:.3f}"
+    cpu0 = server.cpu_seconds()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    cpu1 = server.cpu_seconds()
+    line = next((x for x in out.stdout.splitlines() if x.startswith("JSON:")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
+    r = json.loads(line[5:])
+    ok = max(r["requests"] - r["status"], 0)
+    seconds_run = r["duration_us"] / 1e6
+    errors = r["status"] + r["connect"] + r["read"] + r["write"] + r["timeout"]
+    return {
+        "rps": ok / seconds_run,
+        "requests": r["requests"],
+        "errors": errors,
+        "p50_ms": r["p50"] / 1000,
+        "p90_ms": r["p90"] / 1000,
+        "p99_ms": r["p99"] / 1000,
+        "cpu_ms_per_req": (cpu1 - cpu0) * 1000 / ok if ok else None,
+        "cpu_util": (cpu1 - cpu0) / seconds_run,
+    }
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def stat(key: str) -> dict[str, float] | None:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if not values:
+            return None
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+    keys = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_req", "cpu_util")
+    return {**{k: stat(k) for k in keys}, "errors": sum(r["errors"] for r in runs), "runs": runs}
+
+
+# --- workloads -----------------------------------------------------------------------------
+
+
+def has_route(service: Server, route: str) -> bool:
+    with urllib.request.urlopen(service.url("/openapi.json"), timeout=10) as r:
+        spec = json.load(r)
+    method_paths = spec.get("paths", {})
+    return route in method_paths
+
+
+def available(server: Server, call: Call) -> bool:
+    if call.script != "fixed":
+        return True
+    try:
+        with urllib.request.urlopen(server.url(call.path), timeout=60) as r:
+            return bool(r.status == 200)
+    except urllib.error.HTTPError:
+        return False
+
+
+def same_bytes(a: Server, pa: str, b: Server, pb: str) -> bool:
+    with (
+        urllib.request.urlopen(a.url(pa), timeout=60) as ra,
+        urllib.request.urlopen(b.url(pb), timeout=60) as rb,
+    ):
+        return bool(ra.read() == rb.read())
+
+
+def run_wrk_workload(w: Workload, servers: dict[str, Server]) -> dict[str, Any]:
+    calls = {"service": w.service, "twin": w.twin, "eve": w.eve}
+    if "needs_q" in w.tags and not available(servers["service"], w.service):
+        return {"status": "n/a (endpoint missing)"}
+    if not has_route(servers["service"], w.route):
+        return {"status": "n/a (endpoint missing)"}
+    systems = []
+    notes: dict[str, str] = {}
+    for name in SYSTEMS:
+        call = calls[name]
+        if call is None:
+            continue
+        if name != "service" and not available(servers[name], call):
+            notes[name] = "n/a (twin query missing)" if name == "twin" else "n/a"
+            continue
+        systems.append(name)
+    slow = w.name.startswith("list") or w.name.endswith("_100k")
+    seconds = SLOW_DURATION_S if slow else DURATION_S
+    levels = w.concurrency or (SLOW_CONCURRENCY if slow else CONCURRENCY)
+    if QUICK and w.name == "get_by_id":
+        levels = (1, 8)  # 1 connection too: CPU per request is compared with 100,000 at 1
+    out: dict[str, Any] = {"status": "ok", "dataset": w.dataset, "notes": notes, "concurrency": {}}
+    if w.service.script == "fixed" and w.twin and "twin" in systems:
+        out["same_bytes_as_twin"] = same_bytes(
+            servers["service"], w.service.path, servers["twin"], w.twin.path
+        )
+    for conns in levels:
+        for name in systems:  # warm-up: connections, caches, the DB's page cache
+            wrk(servers[name], calls[name], conns, WARMUP_S, timeout_s=60)  # type: ignore[arg-type]
+        runs: dict[str, list[dict[str, Any]]] = {n: [] for n in systems}
+        for rep in range(REPS):
+            for name in systems:
+                r = wrk(servers[name], calls[name], conns, seconds, timeout_s=60)  # type: ignore[arg-type]
+                runs[name].append(r)
+            say(
+                f"  {w.name} c={conns} rep {rep + 1}: "
+                + ", ".join(f"{n} {runs[n][-1]['rps']:.1f}/s" for n in systems)
+            )
+        out["concurrency"][str(conns)] = {n: summarise(runs[n]) for n in systems}
+    return out
+
+
+def bulk_body() -> Path:
+    path = RESULTS / "bulk-record.json.tmp"
+    path.write_bytes(orjson.dumps(dataset.project(424242)))
+    return path
+
+
+#: FerretDB runs each upsert as a scan of the collection (~3 records/s at 1,000 records), so
+#: the bulk_write of upserts is opt-in; insert_many is the raw reference.
+UPSERTS = os.environ.get("BENCH_UPSERTS", "") not in ("", "0")
+#: PUTs through the versioned write path on FerretDB: more connections only queue.
+BULK_CONNECTIONS = 4
+SCALING_CONNECTIONS = 8 if QUICK else 32
+
+
+async def driver_bulk(
+    uri: str, database: str, tag: str, size: int = 1000
+) -> dict[str, float | None]:
+    """Records/s of one `insert_many` of `size` records (and of upserts, opt-in), directly."""
+    from service.projects.resource import PROJECTS
+    from service.records.repository import Repository
+    from service.records.sequence import Sequence
+    from service.records.tokens import Signer
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    try:
+        db = client[database]
+        repo = Repository(db, PROJECTS, Sequence(db["sequence"]), Signer("bench"))
+        stamp = dataset.now_iso()
+        docs = [dataset.build(repo, 424242, stamp, 0) for _ in range(size)]
+        for i, d in enumerate(docs):
+            d["_id"] = f"bulk-raw-{tag}-{i:05d}"
+        upsert = None
+        if UPSERTS:
+            t = time.perf_counter()
+            await repo.col.bulk_write(
+                [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+            )
+            upsert = size / (time.perf_counter() - t)
+        for d in docs:
+            d["_id"] = d["_id"].replace("bulk-raw", "bulk-ins")
+        t = time.perf_counter()
+        await repo.col.insert_many(docs, ordered=False)
+        inserted = size / (time.perf_counter() - t)
+        return {"bulk_write_upsert": upsert, "insert_many": inserted}
+    finally:
+        await client.close()
+
+
+async def clean_bulk(uri: str, database: str) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+    try:
+        db = client[database]
+        await db["projects"].delete_many({"_id": {"$regex": "^bulk-"}})
+        await db["revisions"].delete_many({"record_id": {"$regex": "^bulk-"}})
+    finally:
+        await client.close()
+
+
+def run_bulk(
+    w: Workload, servers: dict[str, Server], uri: str, database: str, run_id: str
+) -> dict[str, Any]:
+    service = servers["service"]
+    body = bulk_body()
+    service_runs, raw_runs = [], []
+    bulk_route = has_route(service, "/v1/projects/bulk")
+    for rep in range(REPS):
+        if bulk_route:
+            records = [
+                dataset.project(424242) | {"id": f"bulk-svc-{run_id}-{rep}-{i:05d}"}
+                for i in range(1000)
+            ]
+            payload = orjson.dumps({"records": records})
+            req = urllib.request.Request(
+                service.url("/v1/projects/bulk"),
+                data=payload,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {ADMIN_SECRET}",
+                },
+            )
+            cpu0, t = service.cpu_seconds(), time.perf_counter()
+            with urllib.request.urlopen(req, timeout=600) as r:
+                answer = orjson.loads(r.read())
+            if answer["summary"].get("error"):
+                raise RuntimeError(f"bulk items failed: {answer['summary']}")
+            elapsed, cpu = time.perf_counter() - t, service.cpu_seconds() - cpu0
+            service_runs.append(
+                {
+                    "rps": 1000 / elapsed,
+                    "errors": 0,
+                    "p50_ms": None,
+                    "p99_ms": None,
+                    "cpu_ms_per_req": cpu,
+                    "cpu_util": cpu / elapsed,
+                }
+            )
+        else:
+            call = Call(
+                "/v1/projects/",
+                method="PUT",
+                script="put_each",
+                args=(
+                    f"/v1/projects/bulk-svc-{run_id}-{rep}-",
+                    str(body),
+                    f"Bearer {ADMIN_SECRET}",
+                ),
+            )
+            service_runs.append(wrk(service, call, BULK_CONNECTIONS, SLOW_DURATION_S, timeout_s=60))
+        raw = asyncio.run(driver_bulk(uri, database, f"{run_id}-{rep}"))
+        raw_runs.append(
+            {"rps": raw["insert_many"], "upsert": raw["bulk_write_upsert"], "errors": 0}
+        )
+        say(
+            f"  bulk rep {rep + 1}: service {service_runs[-1]['rps']:.0f} records/s, "
+            f"insert_many {raw['insert_many']:.0f}/s"
+        )
+    asyncio.run(clean_bulk(uri, database))
+    return {
+        "status": "ok",
+        "dataset": w.dataset,
+        "unit": "records/s",
+        "service_path": "POST /v1/projects/bulk (1,000 records)"
+        if bulk_route
+        else f"PUT /v1/projects/{{id}}, one record per request, {BULK_CONNECTIONS} connections",
+        "raw_path": "insert_many of 1,000 records",
+        "concurrency": {
+            str(BULK_CONNECTIONS): {
+                "service": summarise(service_runs),
+                "twin": summarise(raw_runs),
+            }
+        },
+        "bulk_write_upsert": summarise(
+            [{"rps": r["upsert"], "errors": 0} for r in raw_runs if r["upsert"]]
+        )
+        if UPSERTS
+        else None,
+    }
+
+
+def paced_tail(service: Server, call: Call, max_rps: float) -> dict[str, Any]:
+    """p99/p50 at about 75% of the maximum rate: 8 connections, each pacing its requests."""
+    target = 0.75 * max_rps
+    conns = 8
+    probe = wrk(service, call, 1, 2)
+    interval = max(conns / target * 1000 - probe["p50_ms"], 0.0)
+    runs = [wrk(service, call, conns, max(DURATION_S, 5), delay_ms=interval) for _ in range(REPS)]
+    s = summarise(runs)
+    p50, p99 = s["p50_ms"]["median"], s["p99_ms"]["median"]
+    return {
+        "target_rps": target,
+        "achieved_rps": s["rps"]["median"],
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "p99_over_p50": p99 / p50 if p50 else None,
+        "connections": conns,
+    }
+
+
+def scaling(database: str, call: Call) -> dict[str, Any]:
+    """Throughput of 1 and 2 service processes on both cores (nothing pinned)."""
+    out: dict[str, Any] = {}
+    for workers in (1, 2):
+        servers = start_servers(database, workers=workers, cores=None, only=("service",))
+        try:
+            s = servers["service"]
+            wrk(s, call, SCALING_CONNECTIONS, WARMUP_S)
+            old = CLIENT_CORES
+            globals()["CLIENT_CORES"] = None
+            try:
+                runs = [wrk(s, call, SCALING_CONNECTIONS, DURATION_S) for _ in range(REPS)]
+            finally:
+                globals()["CLIENT_CORES"] = old
+            out[str(workers)] = summarise(runs)
+            out["connections"] = SCALING_CONNECTIONS
+            say(f"  scaling: {workers} process(es): {out[str(workers)]['rps']['median']:.1f}/s")
+        finally:
+            for srv in servers.values():
+                srv.stop()
+    return out
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    def out(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "?"
+
+    import fastapi
+    import pydantic
+    import pymongo
+    import starlette
+    import uvicorn
+
+    eve_py = str(BENCH / ".venv-eve/bin/python")
+    return {
+        "python": platform.python_version(),
+        "fastapi": fastapi.__version__,
+        "pydantic": pydantic.VERSION,
+        "starlette": starlette.__version__,
+        "uvicorn": uvicorn.__version__,
+        "pymongo": pymongo.version,
+        "eve": out([eve_py, "-c", "import eve; print(eve.__version__)"]),
+        "eve_pymongo": out([eve_py, "-c", "import pymongo; print(pymongo.version)"]),
+        "flask": out([eve_py, "-c", "import importlib.metadata as m; print(m.version('flask'))"]),
+        "gunicorn": out([eve_py, "-c", "import gunicorn; print(gunicorn.__version__)"]),
+        "wrk": out(["wrk", "-v"]).splitlines()[0] if shutil.which("wrk") else "?",
+        "ferretdb": "1.24.2 (SQLite backend)",
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30),
+        "kernel": platform.release(),
+        "load_before": os.getloadavg(),
+    }
+
+
+def ratio(
+    results: dict[str, Any], workload: str, num: str, den: str, metric: str = "rps"
+) -> dict[str, Any]:
+    w = results["workloads"].get(workload, {})
+    if w.get("status") != "ok":
+        return {"value": None, "status": w.get("status", "n/a")}
+    levels = w["concurrency"]
+    conns = "32" if "32" in levels else max(levels, key=int)
+    row = levels[conns]
+    if num not in row or den not in row:
+        note = w.get("notes", {}).get(den, "n/a")
+        return {"value": None, "status": note}
+    if metric == "cpu":  # cheaper is better: the other's cost over ours
+        num, den = den, num
+        a, b = row[num]["cpu_ms_per_req"], row[den]["cpu_ms_per_req"]
+        if not a or not b:
+            return {"value": None, "status": "n/a (no CPU figure)"}
+    else:
+        a, b = row[num]["rps"], row[den]["rps"]
+    if not b["median"] or not a["median"]:
+        return {"value": None, "status": "n/a (no completed requests)"}
+    value = a["median"] / b["median"]
+    return {
+        "value": value,
+        "concurrency": int(conns),
+        "min": a["min"] / b["max"] if b["max"] else None,
+        "max": a["max"] / b["min"] if b["min"] else None,
+        "status": "ok",
+    }
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    for tmp in RESULTS.glob("*.log.tmp"):
+        tmp.unlink()
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    say(
+        f"bench {'quick' if QUICK else 'full'} run {run_id}; pinning: "
+        + ("servers on core 1, wrk and FerretDB on core 0" if PINNED else "none (1 core)")
+    )
+    results: dict[str, Any] = {
+        "run": run_id,
+        "quick": QUICK,
+        "machine": machine(),
+        "versions": versions(),
+        "method": {
+            "concurrency": list(CONCURRENCY),
+            "duration_s": DURATION_S,
+            "slow_duration_s": SLOW_DURATION_S,
+            "slow_concurrency": list(SLOW_CONCURRENCY),
+            "warmup_s": WARMUP_S,
+            "reps": REPS,
+            "workers": WORKERS,
+            "pinning": "servers: core 1; wrk + FerretDB: core 0" if PINNED else "none",
+            "eve_server": "gunicorn gthread, 1 worker, 8 threads, keep-alive",
+        },
+        "datasets": {},
+        "workloads": {},
+    }
+    only = {x for x in os.environ.get("BENCH_ONLY", "").split(",") if x}
+    workloads = [
+        w for w in WORKLOADS if not (QUICK and w.full_only) and (not only or w.name in only)
+    ]
+    sizes = sorted({w.dataset for w in workloads})
+    with ferretdb() as uri:
+        for size in sizes:
+            name = db_name(size)
+            say(f"dataset {size:,} records ({name})")
+            load_s = asyncio.run(dataset.ensure(uri, name, size, log=say))
+            results["datasets"][str(size)] = {
+                "database": name,
+                "load_s": round(load_s, 1),
+                "generator": dataset.GENERATOR_VERSION,
+            }
+        for size in sizes:
+            name = db_name(size)
+            servers = start_servers(name)
+            try:
+                for w in [w for w in workloads if w.dataset == size]:
+                    say(f"workload {w.name} on {size:,} records")
+                    if w.kind == "bulk":
+                        if not has_route(servers["service"], w.route):
+                            results["workloads"][w.name] = {"status": "n/a (endpoint missing)"}
+                            continue
+                        results["workloads"][w.name] = run_bulk(w, servers, uri, name, run_id)
+                    else:
+                        results["workloads"][w.name] = run_wrk_workload(w, servers)
+                if size == min(sizes):
+                    gid = results["workloads"].get("get_by_id", {})
+                    if gid.get("status") == "ok":
+                        top = max(
+                            v["service"]["rps"]["median"] for v in gid["concurrency"].values()
+                        )
+                        say("tail latency at 75% of the maximum rate (get_by_id)")
+                        results["tail_at_75pct"] = paced_tail(
+                            servers["service"], WORKLOADS[0].service, top
+                        )
+            finally:
+                for s in servers.values():
+                    s.stop()
+        if not only or "scaling" in only:
+            say("scaling: 1 vs 2 service processes (get_by_id, 32 connections, unpinned)")
+            results["scaling"] = scaling(db_name(min(sizes)), WORKLOADS[0].service)
+    results["ratios"] = {k: ratio(results, *v) for k, v in RATIOS.items()}
+    results["cpu_per_request"] = cpu_flatness(results)
+    results["elapsed_s"] = round(time.monotonic() - started_at)
+    blob = json.dumps(results, indent=2, sort_keys=False) + "\n"
+    (RESULTS / "latest.json").write_text(blob)
+    (RESULTS / f"{run_id}{'-quick' if QUICK else ''}.json").write_text(blob)
+    say(f"wrote bench/results/latest.json and {run_id}.json")
+    from bench import report
+
+    report.write(results)
+    print(report.table(results))
+
+
+def cpu_flatness(results: dict[str, Any]) -> dict[str, Any]:
+    def cpu(name: str) -> float | None:
+        w = results["workloads"].get(name, {})
+        if w.get("status") != "ok" or "1" not in w["concurrency"]:
+            return None
+        row = w["concurrency"]["1"]  # the 100,000-record run is at 1 connection
+        c = row["service"]["cpu_ms_per_req"]
+        return c["median"] if c else None
+
+    small, large = cpu("get_by_id"), cpu("get_by_id_100k")
+    return {
+        "get_by_id_1k_ms": small,
+        "get_by_id_100k_ms": large,
+        "ratio_100k_over_1k": large / small if small and large else None,
+    }
+
+
+if __name__ == "__main__":
+    tempfile.tempdir = str(RESULTS)
+    # Ctrl-C or SIGTERM unwinds through the `finally`s that stop the servers and the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    main()
+    sys.exit(0)

@@ -1,0 +1,159 @@
+"""The workloads, declared once: what each system is asked, on which dataset.
+
+A `Call` is what one system serves for a workload: a fixed request (method, path, body) or
+a Lua script with arguments (random ids, one PUT per record). `None` means the system has no
+counterpart (Eve has no facets). A workload whose service route is not in the service's
+OpenAPI document is reported as "n/a (endpoint missing)"; one whose twin route answers 404 is
+"n/a (twin query missing)". So adding an endpoint to the service makes the harness measure it,
+and adding its query to `bench/twin.py` makes the ratio appear.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    method: str = "GET"
+    script: str = "fixed"  # bench/lua/<script>.lua
+    args: tuple[str, ...] = ()
+    body: str | None = None  # a bench/results/*.tmp file the harness writes, by name
+    auth: bool = False
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    dataset: int
+    #: The service route as OpenAPI spells it; the workload is n/a until the service has it.
+    route: str
+    service: Call
+    twin: Call | None
+    eve: Call | None = None
+    #: "wrk": requests/s under wrk; "bulk": records/s of one 1,000-record write, see run.py.
+    kind: str = "wrk"
+    full_only: bool = False
+    concurrency: tuple[int, ...] | None = None  # None: every level of the run
+    note: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def by_id(prefix: str, n: int) -> Call:
+    return Call(prefix, script="by_id", args=(prefix, str(n)))
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "get_by_id",
+        1_000,
+        "/v1/projects/{record_id}",
+        service=by_id("/v1/projects/proj-", 1_000),
+        twin=by_id("/raw/projects/proj-", 1_000),
+        eve=by_id("/projects/proj-", 1_000),
+        note="random ids of 1,000 records",
+    ),
+    Workload(
+        "get_by_id_100k",
+        100_000,
+        "/v1/projects/{record_id}",
+        service=by_id("/v1/projects/proj-", 100_000),
+        twin=by_id("/raw/projects/proj-", 100_000),
+        eve=by_id("/projects/proj-", 100_000),
+        concurrency=(1,),
+        note="random ids of 100,000 records: FerretDB's SQLite backend scans the table for "
+        "an _id lookup (seconds per request), so this runs at 1 connection, long enough for "
+        "a few requests, to compare CPU per request with 1,000 records",
+    ),
+    Workload(
+        "list",
+        1_000,
+        "/v1/projects",
+        service=Call("/v1/projects?limit=25"),
+        twin=Call("/raw/projects?limit=25"),
+        eve=Call("/projects?max_results=25"),
+        note="first page of 25, newest change first",
+    ),
+    Workload(
+        "list_10k",
+        10_000,
+        "/v1/projects",
+        service=Call("/v1/projects?limit=25"),
+        twin=Call("/raw/projects?limit=25"),
+        eve=Call("/projects?max_results=25"),
+        full_only=True,
+        concurrency=(1,),
+        note="FerretDB sorts 10,000 decoded documents per page: ~1 page/s at best",
+    ),
+    # Issue #3 endpoints. The twin queries go in bench/twin.py when the service has them.
+    Workload(
+        "search",
+        1_000,
+        "/v1/projects",  # q is a list filter; the twin route decides availability
+        service=Call("/v1/projects?q=digital%20cable&limit=25"),
+        twin=Call("/raw/projects/search?q=digital%20cable&limit=25"),
+        tags=("needs_q",),
+    ),
+    Workload(
+        "facets",
+        1_000,
+        "/v1/projects/facets",
+        service=Call("/v1/projects/facets?by=country,sector"),
+        twin=Call("/raw/projects/facets?by=country,sector"),
+    ),
+    Workload(
+        "stats",
+        1_000,
+        "/v1/projects/stats",
+        service=Call("/v1/projects/stats?group_by=year,sector&metrics=count,usd"),
+        twin=Call("/raw/projects/stats?group_by=year,sector"),
+    ),
+    # Issue #4 endpoint.
+    Workload(
+        "changes",
+        1_000,
+        "/v1/changes",
+        service=Call("/v1/changes?limit=100"),
+        twin=Call("/raw/changes?limit=100"),
+    ),
+    Workload(
+        "livez",
+        1_000,
+        "/livez",
+        service=Call("/livez"),
+        twin=Call("/bare/livez"),
+        note="framework floor: no database",
+    ),
+    Workload(
+        "bulk",
+        1_000,
+        "/v1/projects/{record_id}",
+        service=Call("/v1/projects/", method="PUT", script="put_each", auth=True),
+        twin=None,  # the driver directly: bulk_write of 1,000 upserts, see run.py
+        kind="bulk",
+        note="service: one PUT per record (4 connections) until POST /v1/projects/bulk "
+        "exists; raw: insert_many of 1,000 records",
+    ),
+)
+
+#: The ratios latest.json publishes: (workload, numerator, denominator[, "cpu"]), taken at 32
+#: connections (or the highest level a workload runs at).
+RATIOS = {
+    "get_by_id_vs_raw": ("get_by_id", "service", "twin"),
+    "list_vs_raw": ("list", "service", "twin"),
+    "search_vs_raw": ("search", "service", "twin"),
+    "facets_vs_raw": ("facets", "service", "twin"),
+    "stats_vs_raw": ("stats", "service", "twin"),
+    "changes_vs_raw": ("changes", "service", "twin"),
+    "bulk_vs_raw": ("bulk", "service", "twin"),
+    "livez_vs_bare": ("livez", "service", "twin"),
+    "get_by_id_vs_eve": ("get_by_id", "service", "eve"),
+    "list_vs_eve": ("list", "service", "eve"),
+    # CPU efficiency: the other's server CPU per request ÷ the service's (1.0 = as cheap).
+    # Where the database is the bottleneck, throughput ratios sit near 1 whatever the
+    # framework costs; these say what each request costs the server process.
+    "get_by_id_cpu_vs_raw": ("get_by_id", "service", "twin", "cpu"),
+    "list_cpu_vs_raw": ("list", "service", "twin", "cpu"),
+    "livez_cpu_vs_bare": ("livez", "service", "twin", "cpu"),
+    "get_by_id_cpu_vs_eve": ("get_by_id", "service", "eve", "cpu"),
+    "list_cpu_vs_eve": ("list", "service", "eve", "cpu"),
+}
