@@ -361,12 +361,16 @@ def available(server: Server, call: Call) -> bool:
         return False
 
 
-def same_bytes(a: Server, pa: str, b: Server, pb: str) -> bool:
-    with (
-        urllib.request.urlopen(a.url(pa), timeout=60) as ra,
-        urllib.request.urlopen(b.url(pb), timeout=60) as rb,
-    ):
-        return bool(ra.read() == rb.read())
+def same_bytes(a: Server, pa: str, b: Server, pb: str) -> bool | None:
+    """Whether both answer the same bytes; None when either does not answer in time."""
+    try:
+        with (
+            urllib.request.urlopen(a.url(pa), timeout=60) as ra,
+            urllib.request.urlopen(b.url(pb), timeout=60) as rb,
+        ):
+            return bool(ra.read() == rb.read())
+    except (TimeoutError, urllib.error.URLError):
+        return None
 
 
 def run_wrk_workload(w: Workload, servers: dict[str, Server]) -> dict[str, Any]:
