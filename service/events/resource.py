@@ -1,4 +1,5 @@
 from service.events.model import Event, EventFields
+from service.records.query import FILTER_NAMES
 from service.records.resource import Resource
 from service.vocab.terms import EventKind
 
@@ -9,20 +10,7 @@ EVENTS = Resource(
     record_model=Event,
     example_id="belt-and-road-forum-2017",
     kinds=EventKind,
-    filters=(
-        "q",
-        "kind",
-        "country",
-        "sector",
-        "organisation",
-        "dual_use",
-        "tag",
-        "year_from",
-        "year_to",
-        "usd_min",
-        "usd_max",
-        "updated_since",
-    ),
+    filters=tuple(f for f in FILTER_NAMES if f != "status"),  # events have no status
     sorts=("updated_at", "created_at", "date", "year", "usd", "title", "id", "relevance"),
     dimensions=("year", "country", "sector", "kind", "dual_use", "organisation", "currency"),
     csv_columns=(

@@ -1,4 +1,5 @@
 from service.projects.model import Project, ProjectFields
+from service.records.query import FILTER_NAMES
 from service.records.resource import Resource
 from service.vocab.terms import ProjectKind
 
@@ -9,21 +10,7 @@ PROJECTS = Resource(
     record_model=Project,
     example_id="br-sti-action-plan",
     kinds=ProjectKind,
-    filters=(
-        "q",
-        "kind",
-        "status",
-        "country",
-        "sector",
-        "organisation",
-        "dual_use",
-        "tag",
-        "year_from",
-        "year_to",
-        "usd_min",
-        "usd_max",
-        "updated_since",
-    ),
+    filters=FILTER_NAMES,
     sorts=("updated_at", "created_at", "date", "year", "usd", "title", "id", "relevance"),
     dimensions=(
         "year",
