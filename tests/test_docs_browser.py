@@ -2,13 +2,11 @@
 
 import shutil
 import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 
-from tests.dbserver import free_port, wait_for_port
+from tests.service_process import ServiceProcess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -26,26 +24,10 @@ async def test_docs_pages_reference_only_local_assets(client):
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")
 def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path):
     assert CHROMIUM is not None
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "service.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env={"MONGODB_URI": database_uri, "DATABASE": "docs_test", "PATH": ""},
-    )
+    service = ServiceProcess(database_uri, "docs_test")
+    service.start()
     try:
-        wait_for_port(port)
-        assert httpx.get(f"http://127.0.0.1:{port}/livez").status_code == 200
         started = time.monotonic()
-        assert CHROMIUM is not None
         dom = subprocess.run(
             [
                 str(CHROMIUM),
@@ -55,7 +37,7 @@ def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path)
                 f"--user-data-dir={tmp_path}",
                 "--virtual-time-budget=15000",
                 "--dump-dom",
-                f"http://127.0.0.1:{port}/docs",
+                f"{service.url}/docs",
             ],
             capture_output=True,
             text=True,
@@ -66,5 +48,4 @@ def test_docs_render_the_operations_in_headless_chromium(database_uri, tmp_path)
         for operation in ("create_event", "list_projects", "get_vocabularies"):
             assert operation in dom
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        service.stop()
