@@ -3,17 +3,13 @@
 Fault tests use `kill()` and `start()` to take the database away and bring it back.
 """
 
-import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,37 +70,3 @@ class FerretDB:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def services(
-    database_uri: str, count: int, admin_secret: str = "test-admin-secret"
-) -> Iterator[list[str]]:
-    """`count` real service processes (uvicorn) sharing one fresh database; yields their URLs."""
-    env = {
-        "MONGODB_URI": database_uri,
-        "DATABASE": f"test_procs_{uuid.uuid4().hex[:8]}",
-        "BOOTSTRAP_ADMIN_KEY": admin_secret,
-        "CURSOR_SECRET": "shared-by-every-instance",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    urls = []
-    try:
-        for _ in range(count):
-            port = free_port()
-            command = [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app"]
-            procs.append(
-                subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-            wait_for_port(port)
-        yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()

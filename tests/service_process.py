@@ -1,18 +1,20 @@
 """The service as a real process (uvicorn), for black-box tests that kill or signal it."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
+from tests.conftest import ADMIN_SECRET
 from tests.dbserver import ROOT, free_port
-
-ADMIN_SECRET = "test-admin-secret"
 
 
 class ServiceProcess:
@@ -84,3 +86,17 @@ class ServiceProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def services(database_uri: str, count: int) -> Iterator[list[str]]:
+    """`count` real service processes sharing one fresh database; yields their URLs."""
+    database = f"test_procs_{uuid.uuid4().hex[:8]}"
+    processes = [ServiceProcess(database_uri, database) for _ in range(count)]
+    try:
+        for process in processes:
+            process.start()
+        yield [process.url for process in processes]
+    finally:
+        for process in processes:
+            process.stop()

@@ -17,9 +17,10 @@ import uuid
 
 import pytest
 
+from tests.conftest import ADMIN_SECRET
 from tests.dbserver import free_port
 from tests.factories import event
-from tests.service_process import ADMIN_SECRET, ServiceProcess
+from tests.service_process import ServiceProcess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

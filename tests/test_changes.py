@@ -14,8 +14,8 @@ from pymongo import AsyncMongoClient
 from service.records.sequence import Sequence
 from tests.conftest import ADMIN
 from tests.convergence import run_scenario
-from tests.dbserver import services
 from tests.factories import event, project, unique_id
+from tests.service_process import services
 
 
 async def all_changes(

@@ -14,8 +14,9 @@ import sys
 import uuid
 from pathlib import Path
 
+from tests.conftest import ADMIN_SECRET
 from tests.dbserver import ROOT
-from tests.service_process import ADMIN_SECRET, ServiceProcess
+from tests.service_process import ServiceProcess
 
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "10")
 PHASES = os.environ.get("FUZZ_PHASES", "examples,fuzzing,stateful")

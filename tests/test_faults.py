@@ -16,12 +16,12 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from tests.conftest import ADMIN
 from tests.dbserver import FerretDB
 from tests.factories import event
-from tests.service_process import ADMIN_SECRET, ServiceProcess
+from tests.service_process import ServiceProcess
 
 pytestmark = pytest.mark.faults
-ADMIN = {"Authorization": f"Bearer {ADMIN_SECRET}"}
 
 
 def timed_get(url: str) -> tuple[int, float, httpx.Headers | None]:

@@ -139,6 +139,12 @@ async def unlimited(app_client) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+async def put_raw(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
+    """PUT a new event with `body` sent as it is, as JSON."""
+    headers = {**ADMIN, "content-type": "application/json"}
+    return await client.put(f"/v1/events/{unique_id()}", content=body, headers=headers)
+
+
 def assert_refused(r: httpx.Response, what: str) -> None:
     assert 400 <= r.status_code < 500, f"{what}: {r.status_code} {r.text[:300]}"
     assert r.headers["content-type"] == PROBLEM, what
@@ -220,11 +226,7 @@ async def test_hostile_corpus_gives_no_server_error(unlimited):
 )
 async def test_hostile_json_is_a_422_problem_naming_the_place(unlimited, fragment, detail):
     body = body_with(event(), ["summary"], fragment)
-    r = await unlimited.put(
-        f"/v1/events/{unique_id()}",
-        content=body,
-        headers={**ADMIN, "content-type": "application/json"},
-    )
+    r = await put_raw(unlimited, body)
     assert r.status_code == 422
     assert r.headers["content-type"] == PROBLEM
     [error] = r.json()["errors"]
@@ -242,22 +244,14 @@ async def test_hostile_json_is_a_422_problem_naming_the_place(unlimited, fragmen
 )
 async def test_published_json_limits(unlimited, setting, fragment, detail):
     body = body_with(event(), ["summary"], fragment)
-    r = await unlimited.put(
-        f"/v1/events/{unique_id()}",
-        content=body,
-        headers={**ADMIN, "content-type": "application/json"},
-    )
+    r = await put_raw(unlimited, body)
     assert r.status_code == 422
     assert detail in r.json()["errors"][0]["detail"]
 
 
 async def test_malformed_json_is_400(unlimited):
     for raw in (b"{", b'{"title": }', b"\xff\xfe", b"[1,]", b"{'a': 1}"):
-        r = await unlimited.put(
-            f"/v1/events/{unique_id()}",
-            content=raw,
-            headers={**ADMIN, "content-type": "application/json"},
-        )
+        r = await put_raw(unlimited, raw)
         assert r.status_code == 400, raw
         assert r.headers["content-type"] == PROBLEM
 

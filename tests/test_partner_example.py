@@ -11,8 +11,9 @@ import httpx
 
 from tests.conftest import ADMIN
 from tests.convergence import server_state
-from tests.dbserver import ROOT, services
+from tests.dbserver import ROOT
 from tests.factories import event, project
+from tests.service_process import services
 
 CLIENT = [sys.executable, str(ROOT / "examples" / "partner_sync.py")]
 
