@@ -1,35 +1,173 @@
 """The raw twin: the same queries with the same driver, and nothing else.
 
-A minimal Starlette app served by the same uvicorn as the service. It runs exactly the query
-the service's repository runs and writes the same JSON bytes (orjson, the same `public()`
-shape, the same signed `next` cursor when `CURSOR_SECRET` matches), but has no validation,
-no auth, no dependency injection, no middleware and no error handling. The service's speed
-divided by the twin's is what our framework and code cost on top of the database.
+A minimal Starlette app served by the same uvicorn as the service. For each benchmarked
+workload it runs exactly the queries the service runs (the same filters, projections, sorts
+and aggregation pipelines, the same round trips, side by side where the service gathers them)
+and writes the same JSON bytes (orjson, the same shapes, the same signed cursors when
+`CURSOR_SECRET` matches), but has no validation, auth, dependency injection, middleware or
+error handling, and reads only the parameters the workloads send. The service's speed divided
+by the twin's is what our framework and code cost on top of the database.
+
+Routes, and the service request each one mirrors:
+
+* `/raw/{collection}/{id}`: `GET /v1/{collection}/{id}`;
+* `/raw/{collection}?limit=`: the first page of `GET /v1/{collection}` (newest change first,
+  with `total`);
+* `/raw/{collection}/search?q=&limit=[&cursor=]`: `GET /v1/{collection}?q=` (relevance);
+* `/raw/{collection}/facets?by=[&size=]`: `GET /v1/{collection}/facets`, no filters;
+* `/raw/projects/stats?group_by=&metrics=`: `GET /v1/projects/stats` (default order
+  `-count`, no filters, no `include_all`, not by currency);
+* `/raw/changes?limit=[&since=]`: `GET /v1/changes` over every collection.
+
+Search terms and relevance come from the service's pure `service.records.search`.
 
 `/bare/livez` is the floor: a Starlette endpoint that answers constant bytes.
 
 Run: `uvicorn --factory bench.twin:create_app` with MONGODB_URI, DATABASE, CURSOR_SECRET.
 """
 
+import asyncio
 import base64
 import hashlib
+import heapq
 import hmac
+import itertools
 import os
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.records.search import query_terms, relevance
 
-def public(doc: dict[str, Any]) -> dict[str, Any]:
+Doc = dict[str, Any]
+Key = tuple[Any, ...]
+
+#: Internal fields that lists never serve.
+HEAVY = {"_terms": 0, "_money": 0}
+#: Facet and group-by names: the stored field, and whether it holds an array.
+DIMENSIONS = {
+    "year": ("year", False),
+    "country": ("country_codes", True),
+    "sector": ("sectors", True),
+    "kind": ("kind", False),
+    "status": ("status", False),
+    "dual_use": ("dual_use.level", False),
+    "organisation": ("_orgs", True),
+}
+#: The collections the changes feed follows, in the service's order.
+FEED = ("events", "projects")
+
+
+def public(doc: Doc) -> Doc:
     out = {"id": doc["_id"]}
     out.update((k, v) for k, v in doc.items() if k[0] != "_")
+    return out
+
+
+def json(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def fingerprint(terms: list[str] | None, sort: str) -> str:
+    """What a list cursor is tied to: the filters (only `q` here) and the sort."""
+    data = orjson.dumps([terms, [], None, None, None, None, None])
+    return f"{hashlib.sha256(data).hexdigest()[:16]}/{sort}"
+
+
+def load(token: str) -> Any:
+    """A token's payload, unchecked."""
+    data = token.partition(".")[0]
+    return orjson.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+
+
+def rank(doc: Doc, terms: list[str]) -> list[Any]:
+    year = doc.get("year")
+    return [-relevance(doc.get("_terms", []), terms), year is None, -(year or 0), doc["_id"]]
+
+
+def order_key(value: Any) -> tuple[bool, int | float, str]:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return value is None, value if number else 0, "" if number else str(value)
+
+
+async def grouped(
+    col: AsyncCollection[Doc],
+    match: Doc,
+    fields: list[str],
+    accumulator: Any = 1,
+    unwind: str | None = None,
+) -> list[tuple[Doc, int]]:
+    group_id = {f"d{i}": f"${f}" for i, f in enumerate(fields)} if fields else None
+    pipeline: list[Doc] = [{"$match": match}]
+    if unwind is not None:
+        pipeline.append({"$unwind": f"${unwind}"})
+    pipeline.append({"$group": {"_id": group_id, "v": {"$sum": accumulator}}})
+    return [(row["_id"] or {}, int(row["v"])) async for row in await col.aggregate(pipeline)]
+
+
+def spread(rows: list[tuple[Doc, int]], arrays: list[bool]) -> Counter[Key]:
+    """Totals per combination of single values (arrays grouped whole spread over theirs)."""
+    totals: Counter[Key] = Counter()
+    for group, n in rows:
+        choices = [
+            (list(dict.fromkeys(v)) if isinstance(v, list) else []) if array else [v]
+            for v, array in ((group.get(f"d{i}"), a) for i, a in enumerate(arrays))
+        ]
+        for key in itertools.product(*choices):
+            totals[key] += n
+    return totals
+
+
+async def sums(
+    col: AsyncCollection[Doc], eligible: Doc, dims: list[tuple[str, bool]], usd: bool
+) -> list[Counter[Key]]:
+    """Counts, then (with `usd`) USD sums, funded counts and lower-bound groups."""
+    fields = [f for f, _ in dims]
+    unwind = fields[0] if len(dims) == 1 and dims[0][1] else None
+    arrays = [False] if unwind else [a for _, a in dims]
+    known = {"$and": [eligible, {"usd": {"$ne": None}}]}
+    lower = {"$and": [eligible, {"usd_lower_bound": True}]}
+    wanted = [grouped(col, {"_deleted": False}, fields, 1, unwind)]
+    if usd:
+        wanted += [
+            grouped(col, known, fields, "$usd", unwind),
+            grouped(col, known, fields, 1, unwind),
+            grouped(col, lower, fields, 1, unwind),
+        ]
+    return [spread(rows, arrays) for rows in await asyncio.gather(*wanted)]
+
+
+def stats_row(found: list[Counter[Key]], key: Key, metrics: list[str]) -> Doc:
+    out: Doc = {}
+    if "count" in metrics:
+        out["count"] = found[0][key]
+    if "usd" in metrics or "usd_avg" in metrics:
+        funded = found[2][key]
+        total = found[1][key] if funded else None
+        if "usd" in metrics:
+            out["usd"] = total
+        if "usd_avg" in metrics:
+            out["usd_avg"] = round(total / funded) if total is not None else None
+        out["usd_lower_bound"] = key in found[3]
+    return out
+
+
+def change(collection: str, doc: Doc) -> Doc:
+    out = {"collection": collection, "id": doc["_id"], "op": "upsert", "version": doc["version"]}
+    if doc["_deleted"]:
+        out["op"] = "delete"
+    else:
+        out["record"] = public(doc)
     return out
 
 
@@ -37,6 +175,7 @@ def create_app() -> Starlette:
     uri = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017/")
     database = os.environ.get("DATABASE", "silkroad")
     key = os.environ.get("CURSOR_SECRET", "bench").encode()
+    stale_after = float(os.environ.get("CHANGE_STALE_AFTER_S", "5"))
     state: dict[str, Any] = {}
 
     def sign(payload: Any) -> str:
@@ -48,7 +187,7 @@ def create_app() -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The same client options as service/db.py, timeouts included.
         t = int(os.environ.get("DB_TIMEOUT_MS", "1500"))
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        client: AsyncMongoClient[Doc] = AsyncMongoClient(
             uri,
             serverSelectionTimeoutMS=t,
             connectTimeoutMS=t,
@@ -62,26 +201,121 @@ def create_app() -> Starlette:
         yield
         await client.close()
 
+    def collection(request: Request) -> AsyncCollection[Doc]:
+        return state["db"][request.path_params["collection"]]  # type: ignore[no-any-return]
+
     async def get_one(request: Request) -> Response:
-        col = state["db"][request.path_params["collection"]]
-        doc = await col.find_one({"_id": request.path_params["id"]})
+        doc = await collection(request).find_one({"_id": request.path_params["id"]})
         if doc is None or doc["_deleted"]:
             return Response(status_code=404)
         headers = {"ETag": f'"{doc["version"]}"'}
         return Response(orjson.dumps(public(doc)), media_type="application/json", headers=headers)
 
     async def list_page(request: Request) -> Response:
-        col = state["db"][request.path_params["collection"]]
+        col = collection(request)
         limit = int(request.query_params.get("limit", "25"))
-        found = col.find({"_deleted": False}, projection={"_terms": 0})
-        docs = await found.sort("_seq", -1).limit(limit + 1).to_list()
-        more = len(docs) > limit
-        docs = docs[:limit]
-        body = {
-            "data": [public(d) for d in docs],
-            "next": sign({"s": docs[-1]["_seq"]}) if more else None,
-        }
-        return Response(orjson.dumps(body), media_type="application/json")
+        query = {"_deleted": False}
+        found = col.find(query, projection=HEAVY, sort=[("_seq", -1), ("_id", -1)], limit=limit + 1)
+        docs, total = await asyncio.gather(found.to_list(), col.count_documents(query))
+        following = None
+        if len(docs) > limit:
+            last = docs[limit - 1]
+            h = fingerprint(None, "-updated_at")
+            following = sign({"h": h, "v": last["_seq"], "i": last["_id"]})
+        return json({"data": [public(d) for d in docs[:limit]], "total": total, "next": following})
+
+    async def search(request: Request) -> Response:
+        col = collection(request)
+        terms = query_terms(request.query_params["q"])
+        limit = int(request.query_params.get("limit", "25"))
+        query = {"_deleted": False, "_terms": {"$all": terms} if terms else {"$in": []}}
+        found = col.find(query, projection={"_terms": 1, "year": 1})
+        keys = sorted([rank(d, terms) async for d in found])
+        total = len(keys)
+        if "cursor" in request.query_params:
+            start = load(request.query_params["cursor"])["k"]
+            keys = [k for k in keys if k > start]
+        chosen = keys[: limit + 1]
+        ids = [k[-1] for k in chosen[:limit]]
+        looked_up = await asyncio.gather(*(col.find_one({"_id": i}, projection=HEAVY) for i in ids))
+        following = None
+        if len(chosen) > limit:
+            following = sign({"h": fingerprint(terms, "relevance"), "k": chosen[limit - 1]})
+        docs = [public(d) for d in looked_up if d is not None and not d.get("_deleted")]
+        return json({"data": docs, "total": total, "next": following})
+
+    async def facets(request: Request) -> Response:
+        col = collection(request)
+        size = int(request.query_params.get("size", "100"))
+
+        async def one(name: str) -> list[Doc]:
+            field, array = DIMENSIONS[name]
+            rows = await grouped(col, {"_deleted": False}, [field], 1, field if array else None)
+            counts = spread(rows, [False])
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], order_key(kv[0][0])))
+            return [{"value": k[0], "count": n} for k, n in ordered[:size]]
+
+        names = request.query_params["by"].split(",")
+        return json(dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True)))
+
+    async def stats(request: Request) -> Response:
+        col = collection(request)
+        group_by = request.query_params["group_by"].split(",")
+        metrics = request.query_params.get("metrics", "count").split(",")
+        usd = "usd" in metrics or "usd_avg" in metrics
+        # Projects carry their own aggregate flag; USD sums leave out those marked false.
+        eligible = {"$and": [{"_deleted": False}, {"recommended_for_aggregates": {"$ne": False}}]}
+        dims = [DIMENSIONS[g] for g in group_by]
+        found, totals = await asyncio.gather(
+            sums(col, eligible, dims, usd), sums(col, eligible, [], usd)
+        )
+        rows = [
+            dict(zip(group_by, k, strict=True)) | stats_row(found, k, metrics) for k in found[0]
+        ]
+        rows.sort(key=lambda r: tuple(order_key(r[g]) for g in group_by))
+        rows.sort(key=lambda r: order_key(r["count"]), reverse=True)  # order=-count
+        return json(
+            {
+                "group_by": group_by,
+                "metrics": metrics,
+                "include_all": False,
+                "rows": rows,
+                "totals": stats_row(totals, (), metrics),
+            }
+        )
+
+    async def horizon() -> int:
+        sequence = state["db"]["sequence"]
+        top_block = await sequence.find_one({}, sort=[("_id", -1)], projection={"_id": 1})
+        top = int(top_block["_id"]) if top_block else 0
+        fresh = time.time() - stale_after
+        pending = sequence.find(
+            {"done": False, "at": {"$gt": fresh}, "lo": {"$lte": top}},
+            sort=[("lo", 1)],
+            limit=1,
+        )
+        return next((int(b["lo"]) - 1 for b in await pending.to_list()), top)
+
+    async def changes(request: Request) -> Response:
+        limit = int(request.query_params.get("limit", "100"))
+        since = load(request.query_params["since"])["c"] if "since" in request.query_params else 0
+        until = await horizon()
+        if until <= since:
+            return json({"changes": [], "next": sign({"c": since}), "more": False})
+        runs = []
+        for name in FEED:  # one after the other, as the service reads them
+            found = state["db"][name].find(
+                {"_seq": {"$gt": since, "$lte": until}},
+                projection={"_terms": 0},
+                sort=[("_seq", 1)],
+                limit=limit + 1,
+            )
+            runs.append([(doc["_seq"], name, doc) async for doc in found])
+        merged = list(heapq.merge(*runs, key=lambda run: (run[0], run[1])))
+        more = len(merged) > limit
+        served = [change(name, doc) for _, name, doc in merged[:limit]]
+        position = merged[limit - 1][0] if more else until
+        return json({"changes": served, "next": sign({"c": position}), "more": more})
 
     async def bare_livez(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
@@ -89,7 +323,11 @@ def create_app() -> Starlette:
     return Starlette(
         routes=[
             Route("/bare/livez", bare_livez),
+            Route("/raw/changes", changes),  # before `/raw/{collection}`, which would take it
             Route("/raw/{collection:str}", list_page),
+            Route("/raw/{collection:str}/search", search),
+            Route("/raw/{collection:str}/facets", facets),
+            Route("/raw/{collection:str}/stats", stats),
             Route("/raw/{collection:str}/{id:str}", get_one),
         ],
         lifespan=lifespan,

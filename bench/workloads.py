@@ -105,7 +105,7 @@ WORKLOADS: tuple[Workload, ...] = (
         1_000,
         "/v1/projects/stats",
         service=Call("/v1/projects/stats?group_by=year,sector&metrics=count,usd"),
-        twin=Call("/raw/projects/stats?group_by=year,sector"),
+        twin=Call("/raw/projects/stats?group_by=year,sector&metrics=count,usd"),
     ),
     # Issue #4 endpoint.
     Workload(
