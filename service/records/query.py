@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import inspect
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -314,14 +314,15 @@ _SCALARS: dict[str, inspect.Parameter] = {
 }
 
 
-def filter_dependency(resource: Resource) -> Callable[..., Filters]:
-    """A dependency that declares and validates the filters `resource` offers."""
+def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
+    """A dependency that declares and validates the filters `resource` offers (async, like
+    every dependency here: FastAPI runs a plain `def` in a worker thread, a costly hop)."""
     offered = [n for n in FILTER_NAMES if n in resource.filters]
     checks = {
         n: LIST_FILTERS[n].check or _kind_check(resource) for n in offered if n in LIST_FILTERS
     }
 
-    def dependency(request: Request, **values: Any) -> Filters:
+    async def dependency(request: Request, **values: Any) -> Filters:
         refuse_repeats(request, set(offered))
         any_of = {
             name: comma_list(name, values[name], checks[name])
@@ -452,13 +453,13 @@ def public_fields(resource: Resource) -> list[str]:
     return ["id", *(f for f in resource.record_model.model_fields if f != "id")]
 
 
-def page_dependency(resource: Resource) -> Callable[..., PageRequest]:
+def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]:
     """A dependency for the list-only parameters: sort, limit, cursor, count and fields."""
     sorts = _sort_values(resource)
     field_names = public_fields(resource)
     check_field = _check_in(lambda: dict.fromkeys(field_names), "a field of this collection")
 
-    def dependency(
+    async def dependency(
         request: Request,
         q: Annotated[str | None, Query(include_in_schema=False)] = None,
         sort: Annotated[

@@ -1,22 +1,24 @@
 """Facet counts and grouped statistics, portable to FerretDB 1.24 and MongoDB 7+.
 
-Only `$match`, `$unwind` (string form) and `$group` with a single `$sum` accumulator are used:
+Both read the few fields they need with one projected `find` per distinct filter and count
+and sum in Python:
 
-* FerretDB 1.24 (SQLite) computes only the first accumulator of a `$group` (the others come
-  back as 0), so each metric is its own small pipeline, run side by side;
-* its `$unwind` drops every field except `_id` and the unwound one, so only a single array
-  dimension is unwound; with two dimensions an array field is grouped by its whole stored
-  value and spread over its values here, which gives exactly what `$unwind` + `$group` would
-  (stored arrays hold distinct values);
-* its `$group` slows down sharply with the number of groups (measured), so group keys hold
-  only the requested dimensions.
+* FerretDB 1.24 (SQLite) pushes no filter but `_id` down, so every query reads and decodes
+  the whole collection: the cost is the number of reads, and one read replaces the former
+  pipeline per facet or metric (its `$group` computes only the first accumulator, its
+  `$unwind` drops sibling fields, and it slows down sharply with many groups);
+* on MongoDB the `find` uses the filter's indexes and returns a few small fields per
+  matching record, which at this catalogue's scale (thousands of records) costs about what a
+  `$group` would.
 
-Averages are sums divided by counts, in Python.
+Array dimensions count each distinct value of a record once; a record contributes to every
+combination of its values when grouped by two dimensions. Averages are sums over counts.
 """
 
 import asyncio
 import itertools
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,51 +64,40 @@ def _order_key(value: Any) -> tuple[bool, int | float, str]:
     return value is None, value if number else 0, "" if number else str(value)
 
 
-async def _grouped(
-    col: AsyncCollection[Document],
-    match: Document,
-    keys: dict[str, str],
-    accumulator: Any = 1,
-    unwind: str | None = None,
-) -> list[tuple[Document, int]]:
-    """(group key, accumulated value) pairs; `keys` maps output names to stored fields."""
-    group_id: Any = {name: f"${path}" for name, path in keys.items()} if keys else None
-    pipeline: list[Document] = [{"$match": match}]
-    if unwind is not None:
-        pipeline.append({"$unwind": f"${unwind}"})
-    pipeline.append({"$group": {"_id": group_id, "v": {"$sum": accumulator}}})
-    return [(row["_id"] or {}, int(row["v"])) async for row in await col.aggregate(pipeline)]
-
-
-def _spread(rows: list[tuple[Document, int]], dims: list[Dimension]) -> Counter[Key]:
-    """Totals per combination of single values (whole arrays spread over their values)."""
-    totals: Counter[Key] = Counter()
-    for group, value in rows:
-        choices = [_values(group.get(f"d{i}"), d.array) for i, d in enumerate(dims)]
-        for key in itertools.product(*choices):
-            totals[key] += value
-    return totals
+def _get(doc: Document, path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 async def facets(
     col: AsyncCollection[Document], filters: Filters, by: tuple[str, ...], size: int
 ) -> Document:
-    """Counts per value of each facet, most frequent first. A facet ignores its own filter.
+    """Counts per value of each facet, most frequent first. A facet ignores its own filter,
+    so facets whose remaining filters are the same share one read."""
+    shared: dict[str, tuple[Document, list[str]]] = {}
+    for name in by:
+        match = to_mongo(filters, without=(name,))
+        shared.setdefault(repr(match), (match, []))[1].append(name)
 
-    One small pipeline per facet, run side by side; an array field is unwound (only the
-    unwound field is needed, which FerretDB's `$unwind` keeps)."""
+    async def count(match: Document, names: list[str]) -> dict[str, Counter[Any]]:
+        dims = {name: DIMENSIONS[name] for name in names}
+        projection = dict.fromkeys(sorted({d.field for d in dims.values()}), 1) | {"_id": 0}
+        counts: dict[str, Counter[Any]] = {name: Counter() for name in names}
+        async for doc in col.find(match, projection=projection):
+            for name, dim in dims.items():
+                counts[name].update(_values(_get(doc, dim.field), dim.array))
+        return counts
 
-    async def one(name: str) -> list[Document]:
-        dim = DIMENSIONS[name]
-        unwind = dim.field if dim.array else None
-        rows = await _grouped(col, to_mongo(filters, without=(name,)), {"d0": dim.field}, 1, unwind)
-        counts = _spread(rows, [Dimension(dim.field)])
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _order_key(kv[0][0])))
-        return [{"value": key[0], "count": n} for key, n in ordered[:size]]
-
-    names = list(by)
-    answers = await asyncio.gather(*(one(n) for n in names))
-    return dict(zip(names, answers, strict=True))
+    found: dict[str, Counter[Any]] = {}
+    for part in await asyncio.gather(*(count(m, names) for m, names in shared.values())):
+        found.update(part)
+    answer: Document = {}
+    for name in by:
+        ordered = sorted(found[name].items(), key=lambda kv: (-kv[1], _order_key(kv[0])))
+        answer[name] = [{"value": value, "count": n} for value, n in ordered[:size]]
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,91 +131,83 @@ class _Sums:
         return out
 
 
-async def _by_record(
+def _add_record(sums: _Sums, keys: Iterable[Key], usd: Any, lower: bool, eligible: bool) -> None:
+    for key in keys:
+        sums.count[key] += 1
+        if eligible and usd is not None:
+            sums.usd[key] += usd
+            sums.funded[key] += 1
+        if eligible and lower:
+            sums.lower.add(key)
+
+
+def _add_funding(
+    sums: _Sums, rest: Key, position: int, items: list[Document], record_ok: bool, every: bool
+) -> None:
+    """One record's compact funding items (`_money`) under each of its currencies."""
+    funded: set[Key] = set()
+    for currency in dict.fromkeys(item["c"] for item in items):
+        sums.count[(*rest[:position], currency, *rest[position:])] += 1
+    for item in items:
+        if not (record_ok and (every or item["a"])):
+            continue
+        key = (*rest[:position], item["c"], *rest[position:])
+        if item["u"] is not None:
+            sums.usd[key] += item["u"]
+            funded.add(key)
+        if item["lb"]:
+            sums.lower.add(key)
+    for key in funded:
+        sums.funded[key] += 1
+
+
+async def _sums(
     col: AsyncCollection[Document],
     match: Document,
-    eligible: Document,
     dims: list[Dimension],
     request: StatsRequest,
-) -> _Sums:
-    """Counts, and USD sums from each record's derived total (`usd`, or `_usd_all`), one
-    single-accumulator pipeline per metric, side by side. A single array dimension is unwound
-    (few groups); with two dimensions arrays are grouped whole and spread here."""
+    has_flag: bool,
+) -> tuple[_Sums, _Sums]:
+    """Sums per group and over all matching records, from one read of the fields they need.
+
+    One projected `find` and the arithmetic here, rather than a pipeline per metric: FerretDB
+    reads the whole collection once per query, so one read is several times faster there,
+    and on MongoDB it is one indexed read of a few small fields per matching record."""
     usd_field, lower_field = (
         ("_usd_all", "_usd_all_lower_bound") if request.include_all else ("usd", "usd_lower_bound")
     )
-    keys = {f"d{i}": d.field for i, d in enumerate(dims)}
-    unwind = dims[0].field if len(dims) == 1 and dims[0].array else None
-    spread_dims = [Dimension(d.field) for d in dims] if unwind else dims
-    known = {"$and": [eligible, {usd_field: {"$ne": None}}]}
-    lower = {"$and": [eligible, {lower_field: True}]}
-    wanted = [_grouped(col, match, keys, 1, unwind)]
-    if "usd" in request.metrics or "usd_avg" in request.metrics:
-        wanted += [
-            _grouped(col, known, keys, f"${usd_field}", unwind),
-            _grouped(col, known, keys, 1, unwind),
-            _grouped(col, lower, keys, 1, unwind),
-        ]
-    results = [_spread(rows, spread_dims) for rows in await asyncio.gather(*wanted)]
-    sums = _Sums(count=results[0])
-    if len(results) > 1:
-        sums.usd, sums.funded, sums.lower = results[1], results[2], set(results[3])
-    return sums
-
-
-async def _by_currency(
-    col: AsyncCollection[Document],
-    match: Document,
-    dims: list[Dimension],
-    position: int,
-    request: StatsRequest,
-    has_flag: bool,
-) -> _Sums:
-    """Counts and sums per funding currency, from each record's compact funding items
-    (`_money`), grouped whole with the other dimension and the record's aggregate flag."""
-    keys = {f"d{i}": d.field for i, d in enumerate(dims) if i != position}
-    keys["m"] = "_money"
-    if has_flag:
-        keys["ok"] = "recommended_for_aggregates"
-    rows = await _grouped(col, match, keys)
-    sums = _Sums()
-    others = [(f"d{i}", d) for i, d in enumerate(dims) if i != position]
-    for group, n in rows:
-        record_ok = request.include_all or group.get("ok") is not False
-        items = group.get("m") or []
-        choices = [_values(group.get(name), d.array) for name, d in others]
-        for rest in itertools.product(*choices):
-            funded: set[Key] = set()
-            for currency in dict.fromkeys(item["c"] for item in items):
-                sums.count[(*rest[:position], currency, *rest[position:])] += n
-            for item in items:
-                if not (record_ok and (request.include_all or item["a"])):
-                    continue
-                key = (*rest[:position], item["c"], *rest[position:])
-                if item["u"] is not None:
-                    sums.usd[key] += item["u"] * n
-                    funded.add(key)
-                if item["lb"]:
-                    sums.lower.add(key)
-            for key in funded:
-                sums.funded[key] += n
-    return sums
+    by_currency = "currency" in request.group_by
+    position = request.group_by.index("currency") if by_currency else -1
+    others = [d for i, d in enumerate(dims) if i != position]
+    fields = {d.field for d in others} | {usd_field, lower_field, "recommended_for_aggregates"}
+    if by_currency:
+        fields.add("_money")
+    projection = dict.fromkeys(sorted(fields), 1) | {"_id": 0}
+    grouped, totals = _Sums(), _Sums()
+    async for doc in col.find(match, projection=projection):
+        eligible = (
+            request.include_all
+            or not has_flag
+            or doc.get("recommended_for_aggregates") is not False
+        )
+        usd, lower = doc.get(usd_field), doc.get(lower_field) is True
+        _add_record(totals, [()], usd, lower, eligible)
+        choices = [_values(_get(doc, d.field), d.array) for d in others]
+        if by_currency:
+            for rest in itertools.product(*choices):
+                _add_funding(
+                    grouped, rest, position, doc.get("_money") or [], eligible, request.include_all
+                )
+        else:
+            _add_record(grouped, itertools.product(*choices), usd, lower, eligible)
+    return grouped, totals
 
 
 async def stats(
     col: AsyncCollection[Document], resource: Resource, filters: Filters, request: StatsRequest
 ) -> Document:
-    match = to_mongo(filters)
-    eligible = match
-    if not request.include_all and resource.has_aggregate_flag:
-        eligible = {"$and": [match, {"recommended_for_aggregates": {"$ne": False}}]}
     dims = [DIMENSIONS[name] for name in request.group_by]
-    if "currency" in request.group_by:
-        position = request.group_by.index("currency")
-        grouped = _by_currency(col, match, dims, position, request, resource.has_aggregate_flag)
-    else:
-        grouped = _by_record(col, match, eligible, dims, request)
-    sums, totals = await asyncio.gather(grouped, _by_record(col, match, eligible, [], request))
+    sums, totals = await _sums(col, to_mongo(filters), dims, request, resource.has_aggregate_flag)
 
     rows = []
     for key in sums.count:
