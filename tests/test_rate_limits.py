@@ -1,5 +1,6 @@
 """Rate limits per principal, with RateLimit headers on every answer and 429 past the limit."""
 
+import httpx
 import pytest
 
 from tests.conftest import ADMIN
@@ -25,7 +26,7 @@ async def test_every_answer_carries_the_policy_and_what_remains(limited):
     assert second[0] == (1 if second[1] <= first[1] else 2)
 
 
-def _remaining(response):
+def _remaining(response: httpx.Response) -> tuple[int, int]:
     """(requests remaining, seconds to the window's end) from a `RateLimit` header."""
     policy, remaining, reset = response.headers["ratelimit"].split(";")
     assert policy == '"anonymous"'
