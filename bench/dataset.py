@@ -19,10 +19,12 @@ storing 100,000 more copies doubles a load that FerretDB already needs minutes f
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 from typing import Any
 
+import orjson
 from pymongo import AsyncMongoClient
 
 from service.auth.principal import Principal, Role
@@ -33,8 +35,10 @@ from service.records.sequence import Sequence
 from service.records.tokens import Signer
 from service.vocab.terms import SECTORS, ProjectKind, ProjectStatus
 
-#: Bump when `project()` changes: cached databases made by another version are reloaded.
-GENERATOR_VERSION = 1
+#: Bump when `project()` changes: cached databases made by another version are reloaded. A
+#: change in what the service stores (`derive`, the write path) reloads them by itself: the
+#: cache is keyed by a digest of the stored document of record 0 too (`shape`).
+GENERATOR_VERSION = 2
 LOADER = Principal("bench", Role.ADMIN)
 
 _KINDS = [k.value for k in ProjectKind]
@@ -215,6 +219,15 @@ def revision_of(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def shape() -> str:
+    """A digest of the document record 0 is stored as (fixed time and sequence)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(connect=False)
+    db = client["shape"]
+    repository = Repository(db, PROJECTS, Sequence(db["sequence"]), Signer("bench"))
+    doc = build(repository, 0, "2026-01-01T00:00:00Z", 1)
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
 async def store(repository: Repository, batch: list[dict[str, Any]], revisions: bool) -> None:
     await repository.col.insert_many(batch, ordered=False)
     if revisions:
@@ -228,9 +241,15 @@ async def ensure(uri: str, database: str, count: int, log: Any = print) -> float
     try:
         db = client[database]
         meta = await db["bench_meta"].find_one({"_id": "dataset"})
-        want = {"_id": "dataset", "generator": GENERATOR_VERSION, "count": count}
+        want = {
+            "_id": "dataset",
+            "generator": GENERATOR_VERSION,
+            "shape": shape(),
+            "count": count,
+        }
         if meta == want:
             return 0.0
+        log(f"  {database}: building {count:,} records (once; cached in bench/.data)")
         await client.drop_database(database)
         sequence = Sequence(db["sequence"])
         await sequence.create_indexes()

@@ -2,8 +2,8 @@
 
 Runs in its own virtualenv (bench/.venv-eve: Eve pins its own Flask and PyMongo) under
 gunicorn with as many worker processes as the service's uvicorn. Settings chosen to be fair
-to Eve: no total count on list pages (OPTIMIZE_PAGINATION_FOR_SPEED, like our `count=none`
-default), items looked up by the slug `_id`, the same sort and projection as ours. No
+to Eve: list pages count their total (Eve's default, like ours), items are looked up by the
+slug `_id`, and the default sort and projection are ours. No
 `_deleted` filter: the bench datasets hold no tombstones, and with a filter Eve's item lookups
 become `{_id, _deleted}` queries that FerretDB cannot push down to SQLite (a full scan each).
 """
@@ -18,7 +18,6 @@ SETTINGS = {
     "ITEM_METHODS": ["GET"],
     "PAGINATION_DEFAULT": 25,
     "PAGINATION_LIMIT": 200,
-    "OPTIMIZE_PAGINATION_FOR_SPEED": True,
     "DOMAIN": {
         "projects": {
             "schema": {},

@@ -2,7 +2,7 @@
 
 A minimal Starlette app served by the same uvicorn as the service. For each benchmarked
 workload it runs exactly the queries the service runs (the same filters, projections, sorts
-and aggregation pipelines, the same round trips, side by side where the service gathers them)
+the same round trips, side by side where the service gathers them)
 and writes the same JSON bytes (orjson, the same shapes, the same signed cursors when
 `CURSOR_SECRET` matches), but has no validation, auth, dependency injection, middleware or
 error handling, and reads only the parameters the workloads send. The service's speed divided
@@ -11,10 +11,11 @@ by the twin's is what our framework and code cost on top of the database.
 Routes, and the service request each one mirrors:
 
 * `/raw/{collection}/{id}`: `GET /v1/{collection}/{id}`;
-* `/raw/{collection}?limit=`: the first page of `GET /v1/{collection}` (newest change first,
-  with `total`);
+* `/raw/{collection}?[status=&sort=&]limit=`: the first page of `GET /v1/{collection}`
+  (default: newest change first), with `total`;
 * `/raw/{collection}/search?q=&limit=[&cursor=]`: `GET /v1/{collection}?q=` (relevance);
-* `/raw/{collection}/facets?by=[&size=]`: `GET /v1/{collection}/facets`, no filters;
+* `/raw/{collection}/facets?by=[&size=]`: `GET /v1/{collection}/facets`, no filters (so one
+  read serves every facet);
 * `/raw/projects/stats?group_by=&metrics=`: `GET /v1/projects/stats` (default order
   `-count`, no filters, no `include_all`, not by currency);
 * `/raw/changes?limit=[&since=]`: `GET /v1/changes` over every collection.
@@ -78,9 +79,9 @@ def json(body: Any) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def fingerprint(terms: list[str] | None, sort: str) -> str:
-    """What a list cursor is tied to: the filters (only `q` here) and the sort."""
-    data = orjson.dumps([terms, [], None, None, None, None, None])
+def fingerprint(terms: list[str] | None, any_of: list[Any], sort: str) -> str:
+    """What a list cursor is tied to: the filters (`q` and any-of lists here) and the sort."""
+    data = orjson.dumps([terms, any_of, None, None, None, None, None])
     return f"{hashlib.sha256(data).hexdigest()[:16]}/{sort}"
 
 
@@ -100,66 +101,46 @@ def order_key(value: Any) -> tuple[bool, int | float, str]:
     return value is None, value if number else 0, "" if number else str(value)
 
 
-async def grouped(
-    col: AsyncCollection[Doc],
-    match: Doc,
-    fields: list[str],
-    accumulator: Any = 1,
-    unwind: str | None = None,
-) -> list[tuple[Doc, int]]:
-    group_id = {f"d{i}": f"${f}" for i, f in enumerate(fields)} if fields else None
-    pipeline: list[Doc] = [{"$match": match}]
-    if unwind is not None:
-        pipeline.append({"$unwind": f"${unwind}"})
-    pipeline.append({"$group": {"_id": group_id, "v": {"$sum": accumulator}}})
-    return [(row["_id"] or {}, int(row["v"])) async for row in await col.aggregate(pipeline)]
+def values(doc: Doc, path: str, array: bool) -> list[Any]:
+    """The distinct values a record has for a dimension (dotted path; arrays spread)."""
+    value: Any = doc
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not array:
+        return [value]
+    return list(dict.fromkeys(value)) if isinstance(value, list) else []
 
 
-def spread(rows: list[tuple[Doc, int]], arrays: list[bool]) -> Counter[Key]:
-    """Totals per combination of single values (arrays grouped whole spread over theirs)."""
-    totals: Counter[Key] = Counter()
-    for group, n in rows:
-        choices = [
-            (list(dict.fromkeys(v)) if isinstance(v, list) else []) if array else [v]
-            for v, array in ((group.get(f"d{i}"), a) for i, a in enumerate(arrays))
-        ]
-        for key in itertools.product(*choices):
-            totals[key] += n
-    return totals
+class Sums:
+    def __init__(self) -> None:
+        self.count: Counter[Key] = Counter()
+        self.usd: Counter[Key] = Counter()
+        self.funded: Counter[Key] = Counter()
+        self.lower: set[Key] = set()
 
+    def add(self, key: Key, doc: Doc) -> None:
+        self.count[key] += 1
+        if doc.get("recommended_for_aggregates") is False:
+            return
+        if doc.get("usd") is not None:
+            self.usd[key] += doc["usd"]
+            self.funded[key] += 1
+        if doc.get("usd_lower_bound") is True:
+            self.lower.add(key)
 
-async def sums(
-    col: AsyncCollection[Doc], eligible: Doc, dims: list[tuple[str, bool]], usd: bool
-) -> list[Counter[Key]]:
-    """Counts, then (with `usd`) USD sums, funded counts and lower-bound groups."""
-    fields = [f for f, _ in dims]
-    unwind = fields[0] if len(dims) == 1 and dims[0][1] else None
-    arrays = [False] if unwind else [a for _, a in dims]
-    known = {"$and": [eligible, {"usd": {"$ne": None}}]}
-    lower = {"$and": [eligible, {"usd_lower_bound": True}]}
-    wanted = [grouped(col, {"_deleted": False}, fields, 1, unwind)]
-    if usd:
-        wanted += [
-            grouped(col, known, fields, "$usd", unwind),
-            grouped(col, known, fields, 1, unwind),
-            grouped(col, lower, fields, 1, unwind),
-        ]
-    return [spread(rows, arrays) for rows in await asyncio.gather(*wanted)]
-
-
-def stats_row(found: list[Counter[Key]], key: Key, metrics: list[str]) -> Doc:
-    out: Doc = {}
-    if "count" in metrics:
-        out["count"] = found[0][key]
-    if "usd" in metrics or "usd_avg" in metrics:
-        funded = found[2][key]
-        total = found[1][key] if funded else None
-        if "usd" in metrics:
-            out["usd"] = total
-        if "usd_avg" in metrics:
-            out["usd_avg"] = round(total / funded) if total is not None else None
-        out["usd_lower_bound"] = key in found[3]
-    return out
+    def row(self, key: Key, metrics: list[str]) -> Doc:
+        out: Doc = {}
+        if "count" in metrics:
+            out["count"] = self.count[key]
+        if "usd" in metrics or "usd_avg" in metrics:
+            funded = self.funded[key]
+            total = self.usd[key] if funded else None
+            if "usd" in metrics:
+                out["usd"] = total
+            if "usd_avg" in metrics:
+                out["usd_avg"] = round(total / funded) if total is not None else None
+            out["usd_lower_bound"] = key in self.lower
+        return out
 
 
 def change(collection: str, doc: Doc) -> Doc:
@@ -213,15 +194,24 @@ def create_app() -> Starlette:
 
     async def list_page(request: Request) -> Response:
         col = collection(request)
-        limit = int(request.query_params.get("limit", "25"))
-        query = {"_deleted": False}
-        found = col.find(query, projection=HEAVY, sort=[("_seq", -1), ("_id", -1)], limit=limit + 1)
+        params = request.query_params
+        limit = int(params.get("limit", "25"))
+        sort = params.get("sort", "-updated_at")
+        field = sort.lstrip("-")
+        stored = {"updated_at": "_seq", "id": "_id"}.get(field, field)
+        direction = -1 if sort.startswith("-") else 1
+        query: Doc = {"_deleted": False}
+        status = params["status"].split(",") if "status" in params else None
+        if status:
+            query["status"] = {"$in": status}
+        order = [(stored, direction)] + ([] if stored == "_id" else [("_id", direction)])
+        found = col.find(query, projection=HEAVY, sort=order, limit=limit + 1)
         docs, total = await asyncio.gather(found.to_list(), col.count_documents(query))
         following = None
         if len(docs) > limit:
             last = docs[limit - 1]
-            h = fingerprint(None, "-updated_at")
-            following = sign({"h": h, "v": last["_seq"], "i": last["_id"]})
+            h = fingerprint(None, [["status", status]] if status else [], sort)
+            following = sign({"h": h, "v": last.get(stored), "i": last["_id"]})
         return json({"data": [public(d) for d in docs[:limit]], "total": total, "next": following})
 
     async def search(request: Request) -> Response:
@@ -240,37 +230,39 @@ def create_app() -> Starlette:
         looked_up = await asyncio.gather(*(col.find_one({"_id": i}, projection=HEAVY) for i in ids))
         following = None
         if len(chosen) > limit:
-            following = sign({"h": fingerprint(terms, "relevance"), "k": chosen[limit - 1]})
+            following = sign({"h": fingerprint(terms, [], "relevance"), "k": chosen[limit - 1]})
         docs = [public(d) for d in looked_up if d is not None and not d.get("_deleted")]
         return json({"data": docs, "total": total, "next": following})
 
     async def facets(request: Request) -> Response:
-        col = collection(request)
+        """No filters: every facet shares the one read, as in the service."""
         size = int(request.query_params.get("size", "100"))
-
-        async def one(name: str) -> list[Doc]:
-            field, array = DIMENSIONS[name]
-            rows = await grouped(col, {"_deleted": False}, [field], 1, field if array else None)
-            counts = spread(rows, [False])
-            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], order_key(kv[0][0])))
-            return [{"value": k[0], "count": n} for k, n in ordered[:size]]
-
         names = request.query_params["by"].split(",")
-        return json(dict(zip(names, await asyncio.gather(*(one(n) for n in names)), strict=True)))
+        dims = {name: DIMENSIONS[name] for name in names}
+        projection = dict.fromkeys(sorted({f for f, _ in dims.values()}), 1) | {"_id": 0}
+        counts: dict[str, Counter[Any]] = {name: Counter() for name in names}
+        async for doc in collection(request).find({"_deleted": False}, projection=projection):
+            for name, (field, array) in dims.items():
+                counts[name].update(values(doc, field, array))
+        answer = {}
+        for name in names:
+            ordered = sorted(counts[name].items(), key=lambda kv: (-kv[1], order_key(kv[0])))
+            answer[name] = [{"value": v, "count": n} for v, n in ordered[:size]]
+        return json(answer)
 
     async def stats(request: Request) -> Response:
-        col = collection(request)
         group_by = request.query_params["group_by"].split(",")
         metrics = request.query_params.get("metrics", "count").split(",")
-        usd = "usd" in metrics or "usd_avg" in metrics
-        # Projects carry their own aggregate flag; USD sums leave out those marked false.
-        eligible = {"$and": [{"_deleted": False}, {"recommended_for_aggregates": {"$ne": False}}]}
         dims = [DIMENSIONS[g] for g in group_by]
-        found, totals = await asyncio.gather(
-            sums(col, eligible, dims, usd), sums(col, eligible, [], usd)
-        )
+        fields = {f for f, _ in dims} | {"usd", "usd_lower_bound", "recommended_for_aggregates"}
+        projection = dict.fromkeys(sorted(fields), 1) | {"_id": 0}
+        grouped, totals = Sums(), Sums()
+        async for doc in collection(request).find({"_deleted": False}, projection=projection):
+            totals.add((), doc)
+            for key in itertools.product(*(values(doc, f, a) for f, a in dims)):
+                grouped.add(key, doc)
         rows = [
-            dict(zip(group_by, k, strict=True)) | stats_row(found, k, metrics) for k in found[0]
+            dict(zip(group_by, k, strict=True)) | grouped.row(k, metrics) for k in grouped.count
         ]
         rows.sort(key=lambda r: tuple(order_key(r[g]) for g in group_by))
         rows.sort(key=lambda r: order_key(r["count"]), reverse=True)  # order=-count
@@ -280,7 +272,7 @@ def create_app() -> Starlette:
                 "metrics": metrics,
                 "include_all": False,
                 "rows": rows,
-                "totals": stats_row(totals, (), metrics),
+                "totals": totals.row((), metrics),
             }
         )
 

@@ -32,10 +32,17 @@ class Workload:
     eve: Call | None = None
     #: "wrk": requests/s under wrk; "bulk": records/s of one 1,000-record write, see run.py.
     kind: str = "wrk"
+    #: Seconds of FerretDB time per request (full scans): run at few connections, long windows.
+    slow: bool = False
+    window_s: int | None = None  # None: the run's window for the workload's kind
     full_only: bool = False
     concurrency: tuple[int, ...] | None = None  # None: every level of the run
     note: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+LIST = "/v1/projects?status=ongoing&sort=-year&limit=25"
+EVE_LIST = "/projects?where=%7B%22status%22%3A%22ongoing%22%7D&sort=-year&max_results=25"
 
 
 def by_id(prefix: str, n: int) -> Call:
@@ -56,33 +63,38 @@ WORKLOADS: tuple[Workload, ...] = (
         "get_by_id_100k",
         100_000,
         "/v1/projects/{record_id}",
-        service=by_id("/v1/projects/proj-", 100_000),
-        twin=by_id("/raw/projects/proj-", 100_000),
-        eve=by_id("/projects/proj-", 100_000),
-        concurrency=(1,),
-        note="random ids of 100,000 records: FerretDB's SQLite backend scans the table for "
-        "an _id lookup (seconds per request), so this runs at 1 connection, long enough for "
-        "a few requests, to compare CPU per request with 1,000 records",
+        service=by_id("/v1/projects/proj-", 1_000),
+        twin=by_id("/raw/projects/proj-", 1_000),
+        eve=by_id("/projects/proj-", 1_000),
+        concurrency=(8,),
+        note="the same 1,000 ids as get_by_id, in a collection 100 times larger: FerretDB's "
+        "SQLite backend finds an _id by reading rows until the match (its expression index "
+        "is not used), so uniformly random ids over 100,000 would cost it seconds each and "
+        "measure only that; with the same ids its work per request is the same as at 1,000, "
+        "and the service's CPU per request shows whether anything of ours grows with size",
     ),
     Workload(
         "list",
         1_000,
         "/v1/projects",
-        service=Call("/v1/projects?limit=25"),
-        twin=Call("/raw/projects?limit=25"),
-        eve=Call("/projects?max_results=25"),
-        note="first page of 25, newest change first",
+        service=Call(LIST),
+        twin=Call("/raw/projects?" + LIST.partition("?")[2]),
+        eve=Call(EVE_LIST),
+        slow=True,
+        note="filtered and sorted: ongoing projects, newest year first, a page of 25 with its "
+        "total (Eve: the same `where`, sort and page, with its default total count)",
     ),
     Workload(
         "list_10k",
         10_000,
         "/v1/projects",
-        service=Call("/v1/projects?limit=25"),
-        twin=Call("/raw/projects?limit=25"),
-        eve=Call("/projects?max_results=25"),
+        service=Call(LIST),
+        twin=Call("/raw/projects?" + LIST.partition("?")[2]),
+        eve=Call(EVE_LIST),
+        slow=True,
+        window_s=60,
         full_only=True,
-        concurrency=(1,),
-        note="FerretDB sorts 10,000 decoded documents per page: ~1 page/s at best",
+        note="the list page on 10,000 records: tens of seconds of FerretDB time each",
     ),
     # Issue #3 endpoints. The twin queries go in bench/twin.py when the service has them.
     Workload(
@@ -91,6 +103,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "/v1/projects",  # q is a list filter; the twin route decides availability
         service=Call("/v1/projects?q=digital%20cable&limit=25"),
         twin=Call("/raw/projects/search?q=digital%20cable&limit=25"),
+        slow=True,
         tags=("needs_q",),
     ),
     Workload(
@@ -99,6 +112,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "/v1/projects/facets",
         service=Call("/v1/projects/facets?by=country,sector"),
         twin=Call("/raw/projects/facets?by=country,sector"),
+        slow=True,
     ),
     Workload(
         "stats",
@@ -106,6 +120,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "/v1/projects/stats",
         service=Call("/v1/projects/stats?group_by=year,sector&metrics=count,usd"),
         twin=Call("/raw/projects/stats?group_by=year,sector&metrics=count,usd"),
+        slow=True,
     ),
     # Issue #4 endpoint.
     Workload(
@@ -114,6 +129,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "/v1/changes",
         service=Call("/v1/changes?limit=100"),
         twin=Call("/raw/changes?limit=100"),
+        slow=True,
     ),
     Workload(
         "livez",
@@ -126,12 +142,12 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "bulk",
         1_000,
-        "/v1/projects/{record_id}",
-        service=Call("/v1/projects/", method="PUT", script="put_each", auth=True),
-        twin=None,  # the driver directly: bulk_write of 1,000 upserts, see run.py
+        "/v1/projects/bulk",
+        service=Call("/v1/projects/bulk", method="POST", auth=True),
+        twin=None,  # the driver directly: insert_many of 1,000 records, see run.py
         kind="bulk",
-        note="service: one PUT per record (4 connections) until POST /v1/projects/bulk "
-        "exists; raw: insert_many of 1,000 records",
+        note="records/s: one POST /v1/projects/bulk of 1,000 new records (each with its "
+        "revision, the version claim) against one insert_many of 1,000 records",
     ),
 )
 
@@ -153,6 +169,7 @@ RATIOS = {
     # framework costs; these say what each request costs the server process.
     "get_by_id_cpu_vs_raw": ("get_by_id", "service", "twin", "cpu"),
     "list_cpu_vs_raw": ("list", "service", "twin", "cpu"),
+    "search_cpu_vs_raw": ("search", "service", "twin", "cpu"),
     "livez_cpu_vs_bare": ("livez", "service", "twin", "cpu"),
     "get_by_id_cpu_vs_eve": ("get_by_id", "service", "eve", "cpu"),
     "list_cpu_vs_eve": ("list", "service", "eve", "cpu"),
