@@ -180,6 +180,29 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{two['rps']['median']:.1f}/s (×{two['rps']['median'] / one['rps']['median']:.2f}"
                 "); see docs/scaling.md."
             )
+    probe = results.get("database_probe", {})
+    if probe:
+        parts += [
+            "",
+            "## The database alone",
+            "",
+            "FerretDB 1.24 (SQLite) through the driver with nothing else running: `find_one` "
+            "by `_id` for records at the start, middle and end of the table (it reads rows "
+            "until the match), and `count_documents({_deleted: false})`, which reads and "
+            "decodes every document, as every filter but `_id` does. Medians of "
+            + ", ".join(f"{p['runs']} run(s) at {int(size):,} records" for size, p in probe.items())
+            + ".",
+            "",
+            "| records | find_one, 1st record | middle record | last record | full read |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for size, p in probe.items():
+            at = list(p["find_one_by_position_ms"].values())
+            full = p.get("count_documents_ms")
+            parts.append(
+                f"| {int(size):,} | {at[0]} ms | {at[1]} ms | {at[2]} ms | "
+                f"{f'{full} ms' if full is not None else ''} |"
+            )
     parts += [
         "",
         "## All measurements",

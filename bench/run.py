@@ -645,6 +645,40 @@ def scaling(database: str, calls: dict[str, Call]) -> dict[str, Any]:
     return out
 
 
+def probe_database(uri: str, sizes: list[int]) -> dict[str, Any]:
+    """What FerretDB costs per query shape, through the driver with nothing else running:
+    an `_id` lookup by the record's position in the table, and one read of the collection."""
+    from pymongo import MongoClient
+
+    def ms(runs: int, call: Any, *args: Any) -> float:
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            call(*args)
+            times.append((time.perf_counter() - t) * 1000)
+        return round(statistics.median(times), 1)
+
+    client: MongoClient[dict[str, Any]] = MongoClient(uri)
+    out: dict[str, Any] = {}
+    try:
+        for size in sizes:
+            if size not in (1_000, 100_000):
+                continue
+            col = client[db_name(size)]["projects"]
+            runs = 3 if size == 1_000 else 1
+            lookups = {
+                f"{i:,}": ms(runs, col.find_one, {"_id": dataset.project_id(i)})
+                for i in (0, size // 2, size - 1)
+            }
+            out[str(size)] = {"find_one_by_position_ms": lookups, "runs": runs}
+            if size == 1_000:
+                full = ms(runs, col.count_documents, {"_deleted": False})
+                out[str(size)]["count_documents_ms"] = full
+    finally:
+        client.close()
+    return out
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -780,6 +814,9 @@ def main() -> None:
                 "load_s": round(load_s, 1),
                 "generator": dataset.GENERATOR_VERSION,
             }
+        say("database probe: _id lookups by table position, one full read")
+        db.settle()
+        results["database_probe"] = probe_database(uri, sizes)
         for size in sizes:
             name = db_name(size)
             servers = start_servers(name)
