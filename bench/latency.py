@@ -1,6 +1,6 @@
 """Latency of search, facets and statistics on 10,000 generated projects.
 
-    make bench            (or: .venv/bin/python -m bench.latency [--records N] [--runs R])
+    make bench-latency    (or: .venv/bin/python -m bench.latency [--records N] [--runs R])
 
 Starts a throwaway FerretDB (the same binary the tests use) unless MONGODB_URI is set, loads a
 deterministic data set, then times each request through the ASGI app in-process (routing,

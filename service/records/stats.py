@@ -8,8 +8,9 @@ and sum in Python:
   pipeline per facet or metric (its `$group` computes only the first accumulator, its
   `$unwind` drops sibling fields, and it slows down sharply with many groups);
 * on MongoDB the `find` uses the filter's indexes and returns a few small fields per
-  matching record, which at this catalogue's scale (thousands of records) costs about what a
-  `$group` would.
+  matching record. That moves the counting into the service, which suits this catalogue's
+  scale (thousands of records); at a much larger scale it would move back into one `$group`
+  pipeline with all its accumulators, which MongoDB computes.
 
 Array dimensions count each distinct value of a record once; a record contributes to every
 combination of its values when grouped by two dimensions. Averages are sums over counts.
