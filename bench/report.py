@@ -1,4 +1,5 @@
-"""BENCHMARKS.md, the ratio chart and the terminal table, all made from latest.json.
+"""BENCHMARKS.md, the ratio chart, the README's performance lines and the terminal table,
+all made from latest.json.
 
 Run alone to regenerate them from the committed results: `python -m bench.report`.
 """
@@ -70,6 +71,12 @@ def throughput_table(results: dict[str, Any]) -> str:
                 rps = s["rps"]
                 cpu = s.get("cpu_ms_per_req")
                 p50, p99 = s.get("p50_ms"), s.get("p99_ms")
+                if not rps["max"]:
+                    lines.append(
+                        f"| {name} | {records(w)} | {conns} | {system} | no request completed "
+                        f"within a run | | | | {s['errors']} |"
+                    )
+                    continue
                 lines.append(
                     f"| {name} | {records(w)} | {conns} | {system} | {rps['median']:.1f} "
                     f"({rps['min']:.1f}-{rps['max']:.1f}) | {fmt(p50 and p50['median'], 1)} | "
@@ -140,7 +147,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Service throughput divided by the raw twin's (`_vs_raw`: the same query, driver and "
         "JSON bytes with no framework) or Eve's (`_vs_eve`), medians of interleaved "
-        "repetitions; min-max is the worst and best pairing of repetitions.",
+        "repetitions; min-max is the worst and best pairing of repetitions. `_cpu_` rows: "
+        "the other server's CPU per request divided by ours (pooled over the repetitions), "
+        "which is what the throughput ratio becomes where the server, not the database, is "
+        "the limit.",
         "",
         table(results),
         "",
@@ -264,9 +274,57 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def readme_summary(results: dict[str, Any]) -> str:
+    """The README's performance lines, made from the same file as everything else."""
+    r = results["ratios"]
+
+    def ratio(name: str) -> str:
+        return fmt(r[name]["value"]) if r.get(name, {}).get("value") is not None else "n/a"
+
+    flat, tail = results.get("cpu_per_request", {}), results.get("tail_at_75pct", {})
+    livez = results.get("scaling", {}).get("livez", {})
+    lines = [
+        f"From run `{results['run']}`"
+        + (" (quick mode)" if results["quick"] else "")
+        + " in `bench/results/latest.json`; medians of interleaved repetitions:",
+        "",
+        "| | GET by id | list | search | bulk |",
+        "| --- | --- | --- | --- | --- |",
+        f"| throughput ÷ raw twin | {ratio('get_by_id_vs_raw')} | {ratio('list_vs_raw')} | "
+        f"{ratio('search_vs_raw')} | {ratio('bulk_vs_raw')} |",
+        f"| throughput ÷ Eve | {ratio('get_by_id_vs_eve')} | {ratio('list_vs_eve')} | | |",
+        f"| server CPU per request, twin ÷ ours | {ratio('get_by_id_cpu_vs_raw')} | "
+        f"{ratio('list_cpu_vs_raw')} | {ratio('search_cpu_vs_raw')} | |",
+        f"| server CPU per request, Eve ÷ ours | {ratio('get_by_id_cpu_vs_eve')} | "
+        f"{ratio('list_cpu_vs_eve')} | | |",
+        "",
+    ]
+    if flat.get("ratio_100k_over_1k"):
+        lines.append(
+            f"Service CPU per GET by id: ×{fmt(flat['ratio_100k_over_1k'])} from 1,000 to "
+            "100,000 records."
+        )
+    if tail.get("p99_over_p50"):
+        lines.append(f"p99/p50 at 75% of the maximum GET-by-id rate: {fmt(tail['p99_over_p50'])}.")
+    if livez.get("1") and livez.get("2"):
+        gain = livez["2"]["rps"]["median"] / livez["1"]["rps"]["median"]
+        lines.append(f"`/livez` with two service processes instead of one: ×{fmt(gain)}.")
+    return "\n".join(lines)
+
+
 def write(results: dict[str, Any]) -> None:
     chart(results, RESULTS / "ratios.png")
     (ROOT / "BENCHMARKS.md").write_text(markdown(results))
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        tail = rest.split(README_END, 1)[1]
+        block = f"{README_START}\n{readme_summary(results)}\n{README_END}"
+        readme.write_text(head + block + tail)
 
 
 if __name__ == "__main__":

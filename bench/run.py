@@ -424,6 +424,49 @@ def same_bytes(a: Server, pa: str, b: Server, pb: str) -> bool | None:
         return None
 
 
+def run_timed_workload(w: Workload, servers: dict[str, Server]) -> dict[str, Any]:
+    """One request at a time, timed here, interleaved over the systems: for pages that take
+    FerretDB over a minute, where a wrk window would hold one request or none and the load
+    generator's own cost (one request a minute) does not matter. The first request (the
+    service's) warms the database's page cache for all."""
+    calls = {"service": w.service, "twin": w.twin, "eve": w.eve}
+    systems = [n for n in SYSTEMS if calls[n] is not None]
+
+    def timed(server: Server, call: Call) -> dict[str, Any]:
+        cpu0, t = server.cpu_seconds(), time.perf_counter()
+        with urllib.request.urlopen(server.url(call.path), timeout=900) as r:
+            r.read()
+            ok = r.status == 200
+        elapsed, cpu = time.perf_counter() - t, server.cpu_seconds() - cpu0
+        return {
+            "rps": 1 / elapsed if ok else 0.0,
+            "requests": 1,
+            "errors": 0 if ok else 1,
+            "p50_ms": elapsed * 1000,
+            "p99_ms": elapsed * 1000,
+            "cpu_ms_per_req": cpu * 1000 if ok else None,
+            "cpu_s": cpu,
+            "ok": int(ok),
+            "cpu_util": cpu / elapsed,
+        }
+
+    timed(servers["service"], w.service)
+    runs: dict[str, list[dict[str, Any]]] = {n: [] for n in systems}
+    for rep in range(REPS):
+        for name in systems:
+            runs[name].append(timed(servers[name], calls[name]))  # type: ignore[arg-type]
+        say(
+            f"  {w.name} rep {rep + 1}: "
+            + ", ".join(f"{n} {runs[n][-1]['p50_ms'] / 1000:.1f} s" for n in systems)
+        )
+    return {
+        "status": "ok",
+        "dataset": dataset_of(w),
+        "notes": {},
+        "concurrency": {"1": {n: summarise(runs[n]) for n in systems}},
+    }
+
+
 def warm_up(server: Server, call: Call, conns: int, slow: bool) -> None:
     """Connections, caches, the database's page cache: one request for a slow workload,
     otherwise a short wrk run."""
@@ -450,7 +493,7 @@ def run_wrk_workload(w: Workload, servers: dict[str, Server], db: Database) -> d
             notes[name] = "n/a (twin query missing)" if name == "twin" else "n/a"
             continue
         systems.append(name)
-    seconds = w.window_s or (SLOW_DURATION_S if w.slow else DURATION_S)
+    seconds = SLOW_DURATION_S if w.slow else DURATION_S
     levels = w.concurrency or (SLOW_CONCURRENCY if w.slow else CONCURRENCY)
     out: dict[str, Any] = {
         "status": "ok",
@@ -829,6 +872,8 @@ def main() -> None:
                             results["workloads"][w.name] = {"status": "n/a (endpoint missing)"}
                             continue
                         results["workloads"][w.name] = run_bulk(w, uri, run_id)
+                    elif w.kind == "timed":
+                        results["workloads"][w.name] = run_timed_workload(w, servers)
                     else:
                         results["workloads"][w.name] = run_wrk_workload(w, servers, db)
                 if size == WORKLOADS[0].dataset:  # tail latency of get_by_id, on its data
@@ -858,11 +903,17 @@ def main() -> None:
         sum(d["load_s"] for d in results["datasets"].values())
     )
     blob = json.dumps(results, indent=2, sort_keys=False) + "\n"
+    from bench import report
+
+    if only:  # a partial run is kept beside the full record, never in place of it
+        name = f"{run_id}-only-{'-'.join(sorted(only))}.json"
+        (RESULTS / name).write_text(blob)
+        say(f"wrote bench/results/{name} (BENCH_ONLY: latest.json is left as it was)")
+        print(report.throughput_table(results))
+        return
     (RESULTS / "latest.json").write_text(blob)
     (RESULTS / f"{run_id}{'-quick' if QUICK else ''}.json").write_text(blob)
     say(f"wrote bench/results/latest.json and {run_id}.json")
-    from bench import report
-
     report.write(results)
     print(report.table(results))
 
