@@ -97,7 +97,7 @@ WORKLOADS: tuple[Workload, ...] = (
         note="the list page on 10,000 records: over a minute of FerretDB time each (two full "
         "reads, the page and its total), so one request at a time, timed by the harness",
     ),
-    # Issue #3 endpoints. The twin queries go in bench/twin.py when the service has them.
+    # Search, facets and statistics; then the changes feed.
     Workload(
         "search",
         1_000,
@@ -123,7 +123,6 @@ WORKLOADS: tuple[Workload, ...] = (
         twin=Call("/raw/projects/stats?group_by=year,sector&metrics=count,usd"),
         slow=True,
     ),
-    # Issue #4 endpoint.
     Workload(
         "changes",
         1_000,
