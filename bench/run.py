@@ -71,7 +71,7 @@ REPS = 3
 # Workloads marked `slow` cost FerretDB a second or more per request (it reads and decodes the
 # whole collection): they run at 1 connection (more would only queue on the database's one
 # core), long enough for several requests, after one request per system as the warm-up.
-SLOW_DURATION_S = 3 if QUICK else 20
+SLOW_DURATION_S = 2 if QUICK else 20
 SLOW_CONCURRENCY = (1,)
 # Quick mode runs the slow workloads on 200 records: at 1,000 a filtered list page costs
 # FerretDB ~4 s on its core, and three interleaved repetitions of every slow workload would
