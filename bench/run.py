@@ -34,6 +34,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,8 @@ RESULTS = BENCH / "results"
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 DB_PORT = int(os.environ.get("BENCH_DB_PORT", "27390"))
 PORTS = {"service": 18301, "twin": 18302, "eve": 18303}
+#: The bulk workload's own service, beside the dataset's servers (which keep running).
+BULK_PORT = 18304
 SYSTEMS = ("service", "twin", "eve")
 ADMIN_SECRET = "bench-admin-secret"
 CURSOR_SECRET = "bench-cursor-secret"
@@ -108,6 +111,9 @@ def pinned(cmd: list[str], cores: str | None) -> list[str]:
 class Server:
     def __init__(self, name: str, cmd: list[str], env: dict[str, str], port: int, health: str):
         self.name, self.port, self.health = name, port, health
+        with socket.socket() as probe:  # else the readiness check would find another server
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise SystemExit(f"port {port} is taken; {name} cannot start there")
         log = open(RESULTS / f"{name}.log.tmp", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             cmd,
@@ -161,6 +167,7 @@ def start_servers(
     workers: int = WORKERS,
     cores: str | None = SERVER_CORES,
     only: tuple[str, ...] = SYSTEMS,
+    service_port: int = PORTS["service"],
 ) -> dict[str, Server]:
     uri = f"mongodb://127.0.0.1:{DB_PORT}/"
     env = {
@@ -195,9 +202,9 @@ def start_servers(
     if "service" in only:
         servers["service"] = Server(
             "service",
-            pinned([*uvicorn, "--port", str(PORTS["service"]), "service.main:create_app"], cores),
+            pinned([*uvicorn, "--port", str(service_port), "service.main:create_app"], cores),
             env,
-            PORTS["service"],
+            service_port,
             "/readyz",
         )
     if "twin" in only:
@@ -582,7 +589,7 @@ def run_bulk(w: Workload, uri: str, run_id: str) -> dict[str, Any]:
     collection of a database of their own (emptied before each repetition, dropped after),
     so the repetitions are alike and the datasets stay as built."""
     asyncio.run(empty(uri, BULK_DATABASE, drop=True))
-    service = start_servers(BULK_DATABASE, only=("service",))["service"]
+    service = start_servers(BULK_DATABASE, only=("service",), service_port=BULK_PORT)["service"]
     tag = run_id.lower()  # ids are lower-case slugs
     try:
         return _bulk_reps(w, service, uri, tag)
