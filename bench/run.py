@@ -321,12 +321,8 @@ def wrk(
         (BENCH / "lua" / f"{call.script}.lua").read_text()
         + (BENCH / "lua" / "report.lua").read_text()
     )
-    if call.script == "fixed":
-        args = [call.method, call.path, call.body or "-"]
-        if call.auth:
-            args.append(f"Authorization: Bearer {ADMIN_SECRET}")
-    else:
-        args = list(call.args) + list(extra)
+    fixed = call.script == "fixed"
+    args = [call.method, call.path] if fixed else [*call.args, *extra]
     cmd = pinned(
         [
             "wrk",

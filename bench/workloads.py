@@ -1,7 +1,7 @@
 """The workloads, declared once: what each system is asked, on which dataset.
 
-A `Call` is what one system serves for a workload: a fixed request (method, path, body) or
-a Lua script with arguments (random ids, one PUT per record). `None` means the system has no
+A `Call` is what one system serves for a workload: a fixed request (method and path) or a
+Lua script with arguments (random ids). `None` means the system has no
 counterpart (Eve has no facets). A workload whose service route is not in the service's
 OpenAPI document is reported as "n/a (endpoint missing)"; one whose twin route answers 404 is
 "n/a (twin query missing)". So adding an endpoint to the service makes the harness measure it,
@@ -17,8 +17,6 @@ class Call:
     method: str = "GET"
     script: str = "fixed"  # bench/lua/<script>.lua
     args: tuple[str, ...] = ()
-    body: str | None = None  # a bench/results/*.tmp file the harness writes, by name
-    auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ WORKLOADS: tuple[Workload, ...] = (
         "bulk",
         1_000,
         "/v1/projects/bulk",
-        service=Call("/v1/projects/bulk", method="POST", auth=True),
+        service=Call("/v1/projects/bulk", method="POST"),  # sent by run.py, with a key
         twin=None,  # the driver directly: insert_many of 1,000 records, see run.py
         kind="bulk",
         note="records/s: one POST /v1/projects/bulk of 1,000 new records (each with its "
