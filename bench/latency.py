@@ -24,11 +24,13 @@ from asgi_lifespan import LifespanManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from service.clock import now_iso
 from service.main import create_app
 from service.records.derive import derive
-from service.records.repository import Repository, now_iso
+from service.records.storage.repository import Repository
 from service.settings import Settings
 from service.vocab.terms import SECTORS, ProjectKind, ProjectStatus
+from service.wiring import services_of
 from tests.dbserver import FerretDB
 
 WORDS = [
@@ -230,7 +232,7 @@ async def main(records: int, runs: int, warmup: int, only: str | None) -> None:
         app = create_app(settings)
         async with LifespanManager(app) as manager:
             started = time.perf_counter()
-            await load(app.state.repositories["projects"], generate(records))
+            await load(services_of(app).repositories["projects"], generate(records))
             print(f"loaded {records} projects in {time.perf_counter() - started:.0f} s")
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
