@@ -28,11 +28,12 @@ import orjson
 from pymongo import AsyncMongoClient
 
 from service.auth.principal import Principal, Role
+from service.clock import now_iso
 from service.projects.resource import PROJECTS
 from service.records.derive import derive
-from service.records.repository import Repository, now_iso
-from service.records.sequence import Sequence
-from service.records.tokens import Signer
+from service.records.storage.repository import Repository
+from service.records.storage.sequence import Sequence
+from service.tokens import Signer
 from service.vocab.terms import SECTORS, ProjectKind, ProjectStatus
 
 #: Bump when `project()` changes: cached databases made by another version are reloaded. A

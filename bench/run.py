@@ -530,16 +530,17 @@ async def driver_bulk(
     uri: str, database: str, tag: str, size: int = 1000
 ) -> dict[str, float | None]:
     """Records/s of one `insert_many` of `size` records (and of upserts, opt-in), directly."""
+    from service.clock import now_iso
     from service.projects.resource import PROJECTS
-    from service.records.repository import Repository
-    from service.records.sequence import Sequence
-    from service.records.tokens import Signer
+    from service.records.storage.repository import Repository
+    from service.records.storage.sequence import Sequence
+    from service.tokens import Signer
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     try:
         db = client[database]
         repo = Repository(db, PROJECTS, Sequence(db["sequence"]), Signer("bench"))
-        stamp = dataset.now_iso()
+        stamp = now_iso()
         docs = [dataset.build(repo, 424242, stamp, 0) for _ in range(size)]
         for i, d in enumerate(docs):
             d["_id"] = f"bulk-raw-{tag}-{i:05d}"

@@ -8,53 +8,67 @@ python -m service contracts write|check
 import argparse
 import asyncio
 import sys
+from collections import Counter
+from collections.abc import Mapping
 
-from service import contracts, fixtures
-from service.auth.keys import KeyStore
-from service.auth.principal import Role
-from service.db import connect
-from service.main import RESOURCES
-from service.records.repository import Repository
-from service.records.sequence import Sequence
-from service.records.tokens import Signer
+from rich.progress import Progress
+
+from service import contracts
+from service.auth.principal import Principal, Role
+from service.fixtures import fixture_files, read
+from service.records.storage.repository import Repository
 from service.settings import Settings
+from service.wiring import Services
+
+LOADER = Principal("fixtures", Role.ADMIN)
+
+
+async def load_fixtures(
+    repositories: Mapping[str, Repository], show_progress: bool = True
+) -> Counter[str]:
+    """Create or replace every fixture; answers how many were created, updated, unchanged.
+
+    Idempotent: a record equal to what is stored is "unchanged" and makes no new version, so
+    loading twice creates nothing."""
+    files = list(fixture_files())
+    outcome: Counter[str] = Counter()
+    with Progress(disable=not show_progress, transient=False) as progress:
+        task = progress.add_task("Loading fixtures", total=len(files))
+        for collection, path in files:
+            repository = repositories[collection]
+            data = read(path)
+            written = await repository.put(data["id"], repository.validate(data), LOADER)
+            outcome[written.status] += 1
+            progress.advance(task)
+    return outcome
 
 
 async def _load_fixtures(if_empty: bool) -> int:
-    settings = Settings()
-    client = connect(settings)
+    services = Services.build(Settings())
     try:
-        db = client[settings.database]
-        sequence = Sequence(db["sequence"], settings.change_stale_after_s)
-        await sequence.create_indexes()
-        signer = Signer(settings.cursor_secret)
-        repositories = {r.name: Repository(db, r, sequence, signer) for r in RESOURCES}
-        for repository in repositories.values():
-            await repository.create_indexes()
+        await services.prepare()
         if if_empty:
-            counts = [await db[name].estimated_document_count() for name in repositories]
+            counts = [await r.estimated_count() for r in services.repositories.values()]
             if any(counts):
                 print("The database already holds records; fixtures not loaded.")
                 return 0
-        outcome = await fixtures.load(repositories)
+        outcome = await load_fixtures(services.repositories)
         print(", ".join(f"{n} {status}" for status, n in sorted(outcome.items())))
         return 0
     finally:
-        await client.close()
+        await services.close()
 
 
 async def _create_key(name: str, role: Role) -> int:
-    settings = Settings()
-    client = connect(settings)
+    services = Services.build(Settings())
     try:
-        store = KeyStore(client[settings.database])
-        await store.create_indexes()
-        issued = await store.create(name, role)
+        await services.keys.create_indexes()
+        issued = await services.keys.create(name, role)
         print(f"Created {role} key {name!r}. The secret is shown only once:", file=sys.stderr)
         print(issued.secret)
         return 0
     finally:
-        await client.close()
+        await services.close()
 
 
 def _contracts(action: str) -> int:

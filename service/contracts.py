@@ -10,9 +10,10 @@ from typing import Any
 
 import yaml
 
-from service.main import RESOURCES, create_app
+from service.main import create_app
 from service.records.model import Envelope
 from service.settings import Settings
+from service.wiring import RESOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,13 +1,14 @@
 """Liveness and readiness for orchestrators."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from service.db import ping
 from service.problems import Unavailable
-from service.records.http import JSONBytes
-from service.records.responses import error_responses
+from service.web.error_docs import error_responses
+from service.web.json_response import JSONBytes
+from service.wiring import Wired
 
 router = APIRouter(tags=["health"])
 
@@ -23,9 +24,9 @@ async def livez() -> Response:
     summary="The database is reachable",
     responses=error_responses(503),
 )
-async def readyz(request: Request) -> Response:
-    if not await ping(request.app.state.db):
-        request.app.state.metrics.db_errors.labels("ping").inc()
+async def readyz(services: Wired) -> Response:
+    if not await ping(services.db):
+        services.metrics.db_errors.labels("ping").inc()
         raise Unavailable("The database is unreachable.")
     return JSONBytes({"status": "ok"})
 
@@ -39,6 +40,6 @@ async def readyz(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
-    body = generate_latest(request.app.state.metrics.registry)
+async def metrics(services: Wired) -> Response:
+    body = generate_latest(services.metrics.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

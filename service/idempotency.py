@@ -24,8 +24,6 @@ from bson import Binary
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
-from starlette.requests import Request
-from starlette.responses import Response
 
 from service.auth.principal import Principal
 from service.db import Document
@@ -151,28 +149,3 @@ class IdempotencyStore:
             return
         self._last_sweep = now
         await self._col.delete_many({"at": {"$lt": now - self._ttl}})
-
-
-async def respond(
-    request: Request,
-    principal: Principal,
-    key: str | None,
-    make: Callable[[], Awaitable[Response]],
-) -> Response:
-    """Run `make` once per idempotency key (or simply run it when there is no key)."""
-    if key is None:
-        return await make()
-    store: IdempotencyStore = request.app.state.idempotency
-
-    async def handler() -> Answer:
-        response = await make()
-        return response.status_code, dict(response.headers), bytes(response.body)
-
-    route = f"{request.method} {request.url.path}"
-    (status, headers, body), replayed = await store.run(
-        key, principal, route, await request.body(), handler
-    )
-    response = Response(body, status_code=status, headers=headers)
-    if replayed:
-        response.headers[REPLAYED] = "true"
-    return response

@@ -19,13 +19,8 @@ from starlette.responses import Response
 from service import health, logs, problems, timeline
 from service.auth import routes as key_routes
 from service.auth.access import annotate_access
-from service.auth.keys import KeyStore
-from service.auth.principal import Role
 from service.changes import routes as change_routes
-from service.changes.feed import Feed
-from service.db import connect, is_unavailable
-from service.events.resource import EVENTS
-from service.idempotency import IdempotencyStore
+from service.db import is_unavailable
 from service.middleware.cors import Cors
 from service.middleware.headers import ResponseHeaders
 from service.middleware.limits import RequestLimits
@@ -33,20 +28,14 @@ from service.middleware.observability import Metrics, Observe
 from service.middleware.ratelimit import RateLimit
 from service.middleware.strict_json import JsonLimits
 from service.problems import Problem, Unavailable
-from service.projects.resource import PROJECTS
 from service.query_params import reject_unknown_query
-from service.records.query import document_comma_lists, filter_components
-from service.records.repository import Repository
-from service.records.resource import Resource
 from service.records.routes import build_router
-from service.records.sequence import Sequence
-from service.records.tokens import Signer
+from service.records.routes.params import document_comma_lists, filter_components
 from service.settings import Settings
 from service.vocab import routes as vocab_routes
+from service.wiring import RESOURCES, Services
 
 log = logging.getLogger("service")
-
-RESOURCES: tuple[Resource, ...] = (EVENTS, PROJECTS)
 
 DESCRIPTION = """\
 A curated, sourced record of China's Belt and Road and Digital Silk Road
@@ -76,20 +65,12 @@ co-funding mechanisms, defence-industrial cooperation).
 """
 
 
-async def _prepare(app: FastAPI, settings: Settings) -> None:
+async def _prepare(services: Services) -> None:
     """Create indexes and the bootstrap key; retried in the background while the DB is down."""
     delay = 0.5
     while True:
         try:
-            await app.state.sequence.create_indexes()
-            await app.state.keys.create_indexes()
-            await app.state.idempotency.create_indexes()
-            for repository in app.state.repositories.values():
-                await repository.create_indexes()
-            if settings.bootstrap_admin_key:
-                await app.state.keys.ensure(
-                    "bootstrap-admin", Role.ADMIN, settings.bootstrap_admin_key
-                )
+            await services.prepare()
             log.info("database prepared")
             return
         except PyMongoError as exc:
@@ -106,7 +87,7 @@ def _complete_contract(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            document_comma_lists(schema, filter_components())
+            document_comma_lists(schema, filter_components(RESOURCES))
             annotate_access(app, schema)
         assert app.openapi_schema is not None
         return app.openapi_schema
@@ -117,26 +98,13 @@ def _complete_contract(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = connect(settings)
-        db = client[settings.database]
-        signer = Signer(settings.cursor_secret)
-        sequence = Sequence(db["sequence"], settings.change_stale_after_s)
-        app.state.settings = settings
-        app.state.db = db
-        app.state.signer = signer
-        app.state.sequence = sequence
-        app.state.keys = KeyStore(db, settings.key_cache_s)
-        app.state.repositories = {
-            r.name: Repository(db, r, sequence, signer, settings.change_stale_after_s)
-            for r in RESOURCES
-        }
-        app.state.feed = Feed(db, sequence, signer, [r.name for r in RESOURCES])
-        app.state.idempotency = IdempotencyStore(
-            db["idempotency"], settings.idempotency_ttl_s, settings.idempotency_abandon_after_s
-        )
-        prepare = asyncio.create_task(_prepare(app, settings))
+        services = Services.build(settings, metrics)
+        services.install(app)
+        prepare = asyncio.create_task(_prepare(services))
         try:
             # Wait briefly so a healthy start is ready at once; a down DB does not block start.
             await asyncio.wait_for(asyncio.shield(prepare), timeout=settings.db_timeout_ms / 250)
@@ -146,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             prepare.cancel()
-            await client.close()
+            await services.close()
 
     app = FastAPIOffline(
         dependencies=[Depends(reject_unknown_query)],
@@ -159,7 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     logs.setup(settings.log_level)
     problems.install(app)
-    metrics = app.state.metrics = Metrics()
     _complete_contract(app)
 
     async def on_database_error(request: Request, exc: Exception) -> Response:

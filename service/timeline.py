@@ -7,10 +7,10 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader
 from service.problems import Invalid
-from service.records.http import JSONBytes
-from service.records.repository import Repository
-from service.records.responses import error_responses
 from service.vocab.countries import is_country
+from service.web.error_docs import error_responses
+from service.web.json_response import JSONBytes
+from service.wiring import services_of
 
 router = APIRouter(prefix="/v1/countries", tags=["countries"])
 
@@ -68,9 +68,8 @@ async def timeline(
             f"{code!r} is not an ISO 3166-1 alpha-3 code.",
             errors=[{"parameter": "code", "in": "path", "detail": "not a country code"}],
         )
-    repositories: dict[str, Repository] = request.app.state.repositories
     items = []
-    for name in ("events", "projects"):
-        items += await repositories[name].timeline(code, year_from, year_to)
+    for repository in services_of(request.app).repositories.values():
+        items += await repository.timeline(code, year_from, year_to)
     items.sort(key=lambda i: (i["date"] is None, i["date"] or "", i["collection"], i["id"]))
     return JSONBytes({"country": code, "data": items})

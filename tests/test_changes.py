@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from service.records.sequence import Sequence
+from service.records.storage.sequence import Sequence
 from tests.conftest import ADMIN
 from tests.convergence import run_scenario
 from tests.factories import event, project, unique_id

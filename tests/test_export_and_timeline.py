@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from service.records.export import csv_lines
+from service.records.routes.export_format import csv_lines
 from tests.conftest import ADMIN
 from tests.dataset import EVENTS, PROJECTS, M
 from tests.factories import project, unique_id
@@ -120,7 +120,7 @@ async def test_indexes_for_filters_and_sorts_exist_at_start(app_client, database
     from pymongo import AsyncMongoClient
 
     from service.projects.resource import PROJECTS
-    from service.records.indexes import indexes
+    from service.records.storage.indexes import indexes
 
     name = f"test_idx_{uuid.uuid4().hex[:8]}"
     async with app_client(database=name):
@@ -136,7 +136,7 @@ async def test_indexes_for_filters_and_sorts_exist_at_start(app_client, database
 def test_no_index_holds_two_array_fields():
     from service.events.resource import EVENTS
     from service.projects.resource import PROJECTS
-    from service.records.indexes import indexes
+    from service.records.storage.indexes import indexes
 
     arrays = {"country_codes", "sectors", "tags", "_orgs", "_terms", "_currencies"}
     for resource in (EVENTS, PROJECTS):

@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.auth.principal import ANONYMOUS, Principal, Role
 from service.problems import Forbidden, Unauthorized
+from service.wiring import services_of
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer srt_...`")
 
@@ -39,14 +40,14 @@ async def identify(request: Request) -> Principal:
     scheme, _, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API key as `Authorization: Bearer <secret>`.")
-    found = await request.app.state.keys.verify(secret.strip())
+    found = await services_of(request.app).keys.verify(secret.strip())
     if found is None:
         raise Unauthorized("The API key is not valid or was revoked.")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 async def reader(request: Request, who: Annotated[Principal, Depends(principal)]) -> Principal:
-    if who.anonymous and not request.app.state.settings.anonymous_reads:
+    if who.anonymous and not services_of(request.app).settings.anonymous_reads:
         raise Unauthorized("Reading needs an API key on this deployment.")
     return who
 

@@ -16,9 +16,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from service.auth.principal import Principal, Role
+from service.clock import now_iso
 from service.db import Document
 from service.problems import Conflict
-from service.records.repository import now_iso
 
 SECRET_PREFIX = "srt_"  # noqa: S105 (a marker, not a secret)
 

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from service.auth.deps import Admin
-from service.auth.keys import KeyStore
 from service.auth.principal import Role
 from service.problems import NotFound
-from service.records.http import JSONBytes
-from service.records.responses import error_responses
+from service.web.error_docs import error_responses
+from service.web.json_response import JSONBytes
+from service.wiring import services_of
 
 KEY_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 
@@ -52,10 +52,6 @@ class KeyList(BaseModel):
     data: list[KeyOut]
 
 
-def _store(request: Request) -> KeyStore:
-    return request.app.state.keys  # type: ignore[no-any-return]
-
-
 @router.post(
     "",
     operation_id="create_key",
@@ -80,7 +76,7 @@ async def create_key(
     ],
     _: Admin,
 ) -> Response:
-    issued = await _store(request).create(key.name, key.role)
+    issued = await services_of(request.app).keys.create(key.name, key.role)
     body = {"name": issued.name, "role": issued.role.value, "secret": issued.secret}
     return JSONBytes(body, status_code=201, headers={"Location": f"/v1/keys/{issued.name}"})
 
@@ -94,7 +90,7 @@ async def create_key(
     responses=error_responses(401, 403, 422, 503),
 )
 async def list_keys(request: Request, _: Admin) -> Response:
-    return JSONBytes({"data": await _store(request).list()})
+    return JSONBytes({"data": await services_of(request.app).keys.list()})
 
 
 @router.delete(
@@ -110,6 +106,6 @@ async def revoke_key(
     name: Annotated[str, Path(pattern=KEY_NAME_PATTERN)],
     _: Admin,
 ) -> Response:
-    if not await _store(request).revoke(name):
+    if not await services_of(request.app).keys.revoke(name):
         raise NotFound(f"There is no key named {name!r}.")
     return Response(status_code=204)

@@ -9,17 +9,15 @@ see a record more than once; it never misses a write.
 """
 
 import heapq
+from collections.abc import Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
-
 from service.db import Document
 from service.problems import Invalid
-from service.records.repository import public
-from service.records.sequence import Sequence
-from service.records.tokens import Signer
+from service.records.storage.repository import Repository
+from service.records.storage.sequence import Sequence
+from service.tokens import Signer
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +30,14 @@ class Page:
 class Feed:
     def __init__(
         self,
-        db: AsyncDatabase[Document],
+        repositories: Mapping[str, Repository],
         sequence: Sequence,
         signer: Signer,
-        collections: Seq[str],
     ) -> None:
-        self._db = db
+        self._repositories = repositories
         self._sequence = sequence
         self._signer = signer
-        self.collections = tuple(collections)
+        self.collections = tuple(repositories)
 
     def position(self, token: str | None) -> int:
         if token is None:
@@ -60,29 +57,15 @@ class Feed:
         horizon = await self._sequence.horizon()  # first: everything below it has landed
         if horizon <= since:
             return Page([], since, False)
-        runs = []
-        for name in collections:
-            found = self._db[name].find(
-                {"_seq": {"$gt": since, "$lte": horizon}},
-                projection={"_terms": 0},
-                sort=[("_seq", ASCENDING)],
-                limit=limit + 1,
-            )
-            runs.append([(doc["_seq"], name, doc) async for doc in found])
+        runs = [
+            [
+                (seq, name, change)
+                for seq, change in await self._repositories[name].changes(since, horizon, limit + 1)
+            ]
+            for name in collections
+        ]
         merged = list(heapq.merge(*runs, key=lambda run: (run[0], run[1])))
         more = len(merged) > limit
         served = merged[:limit]
         position = served[-1][0] if more else horizon
-        return Page([self._change(name, doc) for _, name, doc in served], position, more)
-
-    @staticmethod
-    def _change(collection: str, doc: Document) -> Document:
-        change: Document = {
-            "collection": collection,
-            "id": doc["_id"],
-            "op": "delete" if doc["_deleted"] else "upsert",
-            "version": doc["version"],
-        }
-        if not doc["_deleted"]:
-            change["record"] = public(doc)
-        return change
+        return Page([change for _, _, change in served], position, more)

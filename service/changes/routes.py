@@ -7,10 +7,10 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from service.auth.deps import Reader
-from service.changes.feed import Feed
 from service.problems import Invalid
-from service.records.http import JSONBytes
-from service.records.responses import error_responses
+from service.web.error_docs import error_responses
+from service.web.json_response import JSONBytes
+from service.wiring import services_of
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
@@ -63,10 +63,6 @@ class ChangesPage(BaseModel):
     more: bool = Field(description="True when more changes are ready now.")
 
 
-def _feed(request: Request) -> Feed:
-    return request.app.state.feed  # type: ignore[no-any-return]
-
-
 @router.get(
     "/changes",
     operation_id="list_changes",
@@ -92,7 +88,7 @@ async def changes(
         ),
     ] = None,
 ) -> Response:
-    feed = _feed(request)
+    feed = services_of(request.app).feed
     wanted = feed.collections
     if collections is not None:
         names = [c.strip() for c in collections.split(",") if c.strip()]

@@ -48,6 +48,14 @@ class EventFields(RecordFields):
     def primary_date(self) -> FuzzyDate | None:
         return self.start
 
+    def search_texts(self) -> list[str]:
+        out = super().search_texts()
+        if self.series is not None:
+            out.append(self.series)
+        if self.venue is not None:
+            out += [v for v in self.venue.model_dump().values() if isinstance(v, str)]
+        return out
+
 
 class Event(EventFields, Envelope):
     """An event as the service stores and serves it."""

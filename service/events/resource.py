@@ -1,5 +1,5 @@
 from service.events.model import Event, EventFields
-from service.records.query import FILTER_NAMES
+from service.records.grammar.query import FILTER_NAMES
 from service.records.resource import Resource
 from service.vocab.terms import EventKind
 

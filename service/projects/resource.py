@@ -1,7 +1,7 @@
 from service.projects.model import Project, ProjectFields
-from service.records.query import FILTER_NAMES
+from service.records.grammar.query import FILTER_NAMES
 from service.records.resource import Resource
-from service.vocab.terms import ProjectKind
+from service.vocab.terms import ProjectKind, ProjectStatus
 
 PROJECTS = Resource(
     name="projects",
@@ -10,6 +10,7 @@ PROJECTS = Resource(
     record_model=Project,
     example_id="br-sti-action-plan",
     kinds=ProjectKind,
+    statuses=ProjectStatus,
     filters=FILTER_NAMES,
     sorts=("updated_at", "created_at", "date", "year", "usd", "title", "id", "relevance"),
     dimensions=(

@@ -35,20 +35,6 @@ def usd_total(funding: list[Money], everything: bool = False) -> tuple[int | Non
     return (sum(known) if known else None), lower_bound
 
 
-def _texts(fields: RecordFields) -> list[str]:
-    """Everything besides title and summary that a search should find."""
-    out = [o.name for o in fields.organisations]
-    out += fields.tags
-    out += [s.title for s in fields.sources] + [s.publisher or "" for s in fields.sources]
-    for name in ("series", "venue"):
-        value = getattr(fields, name, None)
-        if isinstance(value, str):
-            out.append(value)
-        elif value is not None:
-            out += [v for v in value.model_dump().values() if isinstance(v, str)]
-    return out
-
-
 def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
     """The fields with derived USD values filled in, and the derived top-level fields."""
     date = fields.primary_date()
@@ -64,7 +50,7 @@ def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
         "usd": usd,
         "usd_lower_bound": lower_bound,
         "country_codes": sorted(codes),
-        "_terms": record_terms(fields.title, fields.summary, _texts(fields)),
+        "_terms": record_terms(fields.title, fields.summary, fields.search_texts()),
         "_date": date.value if date else None,
         "_orgs": sorted({o.name for o in fields.organisations}),
         "_currencies": sorted({m.currency for m in funding}),

@@ -276,3 +276,11 @@ class RecordFields(Strict):
     def primary_date(self) -> FuzzyDate | None:
         """The date that gives the record its `year`; each record type says which."""
         raise NotImplementedError
+
+    def search_texts(self) -> list[str]:
+        """Everything besides title and summary that a search should find; a record type
+        with more searchable fields extends it."""
+        out = [o.name for o in self.organisations]
+        out += self.tags
+        out += [s.title for s in self.sources] + [s.publisher or "" for s in self.sources]
+        return out

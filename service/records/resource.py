@@ -1,7 +1,8 @@
 """What a collection is: its name, models, and which filters, sorts and group-bys it offers.
 
 Each resource package declares one. The generic engine (query grammar, facets, statistics,
-export, indexes) reads these declarations, so a collection offers exactly what it lists.
+export, indexes, the timeline) reads these declarations, so a collection offers exactly what
+it lists.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ class Resource:
     record_model: type[Envelope]
     example_id: str
     kinds: type[StrEnum]
+    #: The status vocabulary, for collections whose records have a status.
+    statuses: type[StrEnum] | None = None
     #: Filter names from `query.FILTERS` that this collection accepts.
     filters: tuple[str, ...] = ()
     #: Sort names from `query.SORTS`.
@@ -28,3 +31,13 @@ class Resource:
     csv_columns: tuple[str, ...] = ()
     #: Whether records carry their own `recommended_for_aggregates` flag.
     has_aggregate_flag: bool = False
+
+    def vocabulary(self, name: str) -> type[StrEnum]:
+        """The enum a vocabulary-checked filter or dimension (`kind`, `status`) takes here."""
+        found = {"kind": self.kinds, "status": self.statuses}.get(name)
+        if found is None:
+            raise KeyError(f"{self.name} has no {name} vocabulary")
+        return found
+
+    def vocabularies(self) -> list[type[StrEnum]]:
+        return [v for v in (self.kinds, self.statuses) if v is not None]

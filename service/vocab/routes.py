@@ -6,8 +6,6 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from service.records.http import JSONBytes
-from service.records.responses import error_responses
 from service.vocab.countries import country_names
 from service.vocab.currencies import currency_names
 from service.vocab.terms import (
@@ -23,6 +21,8 @@ from service.vocab.terms import (
     ProjectKind,
     ProjectStatus,
 )
+from service.web.error_docs import error_responses
+from service.web.json_response import JSONBytes
 
 router = APIRouter(prefix="/v1", tags=["vocabularies"])
 

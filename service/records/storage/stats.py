@@ -26,29 +26,10 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
-from service.records.query import Filters, comma_list, invalid, one_of, to_mongo
+from service.records.grammar.query import Filters
+from service.records.grammar.stats import DIMENSIONS, Dimension, StatsRequest
 from service.records.resource import Resource
-
-
-@dataclass(frozen=True, slots=True)
-class Dimension:
-    field: str
-    array: bool = False
-
-
-#: Facet and group-by names and the stored field each reads.
-DIMENSIONS: dict[str, Dimension] = {
-    "year": Dimension("year"),
-    "country": Dimension("country_codes", array=True),
-    "sector": Dimension("sectors", array=True),
-    "kind": Dimension("kind"),
-    "status": Dimension("status"),
-    "dual_use": Dimension("dual_use.level"),
-    "organisation": Dimension("_orgs", array=True),
-    "currency": Dimension("_currencies", array=True),
-}
-FACETS = ("country", "sector", "kind", "status", "year", "dual_use", "organisation")
-METRICS = ("count", "usd", "usd_avg")
+from service.records.storage.mongo_query import to_mongo
 
 Key = tuple[Any, ...]
 
@@ -116,15 +97,6 @@ async def facets(
         ordered = sorted(found[name].items(), key=lambda kv: (-kv[1], _order_key(kv[0])))
         answer[name] = [{"value": value, "count": n} for value, n in ordered[:size]]
     return answer
-
-
-@dataclass(frozen=True, slots=True)
-class StatsRequest:
-    group_by: tuple[str, ...]
-    metrics: tuple[str, ...]
-    order: str  # a metric or dimension, `-` for descending
-    top: int | None
-    include_all: bool
 
 
 @dataclass
@@ -248,22 +220,3 @@ async def stats(
         "rows": rows,
         "totals": totals.row((), request.metrics),
     }
-
-
-def parse_stats(
-    dimensions: list[str],
-    group_by: str,
-    metrics: str,
-    order: str | None,
-    top: int | None,
-    include_all: bool,
-) -> StatsRequest:
-    """Validated statistics parameters: an unknown dimension or metric is a 422."""
-    dims = comma_list("group_by", group_by, one_of(dimensions, "a dimension of this collection"))
-    if len(dims) > 2:
-        raise invalid("group_by", "at most two dimensions")
-    wanted = comma_list("metrics", metrics, one_of(list(METRICS), "a metric"))
-    chosen = order or ("-count" if "count" in wanted else f"-{wanted[0]}")
-    if chosen.lstrip("-") not in (*wanted, *dims) or chosen.startswith("--"):
-        raise invalid("order", "must name a requested metric or a group_by dimension")
-    return StatsRequest(dims, wanted, chosen, top, include_all)

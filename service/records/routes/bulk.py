@@ -1,37 +1,20 @@
-"""`POST /v1/{collection}/bulk`: the bulk upsert route, added to each resource's router."""
+"""`POST /v1/{collection}/bulk`: the bulk upsert route of one collection."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field, create_model
 from starlette.responses import Response
 
 from service.auth.deps import Writer
-from service.idempotency import respond
-from service.records.bulk import MAX_ITEMS, summary
-from service.records.examples import body_examples
-from service.records.http import JSONBytes
-from service.records.repository import Repository
 from service.records.resource import Resource
-from service.records.responses import error_responses
-
-IDEMPOTENCY_RULES = (
-    "`Idempotency-Key` (optional, up to 255 characters): a retry with the same key, the same "
-    "key (principal) and the same body replays the first answer, status and body, with "
-    "`Idempotent-Replayed: true`, and changes nothing. The same key with a different body "
-    "is a 422; while the first request is still running, a duplicate is a 409 (retry after "
-    "`Retry-After`). Keys are scoped to the caller's API key and the route, and kept at "
-    "least 24 hours. Answers 5xx are not kept: a retry runs again."
-)
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=255,
-        description="Makes a retry safe: see the operation's description.",
-    ),
-]
+from service.records.routes.examples import body_examples
+from service.records.routes.repository_dep import repository_for
+from service.records.storage.bulk import MAX_ITEMS, summary
+from service.records.storage.repository import Repository
+from service.web.error_docs import error_responses
+from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
+from service.web.json_response import JSONBytes
 
 
 class BulkResult(BaseModel):
@@ -50,8 +33,10 @@ class BulkAnswer(BaseModel):
     )
 
 
-def add_bulk_route(router: APIRouter, resource: Resource) -> None:
+def bulk_router(resource: Resource) -> APIRouter:
     name, one = resource.name, resource.singular
+    router = APIRouter(prefix=f"/v1/{name}", tags=[name])
+    Repo = Annotated[Repository, Depends(repository_for(resource))]
 
     BulkRequest = create_model(
         f"Bulk{one.capitalize()}Request",
@@ -89,13 +74,15 @@ def add_bulk_route(router: APIRouter, resource: Resource) -> None:
     async def bulk_upsert(
         request: Request,
         body: Annotated[BulkRequest, Body(openapi_examples=examples)],
+        repository: Repo,
         who: Writer,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        repository: Repository = request.app.state.repositories[name]
 
         async def run() -> Response:
             results = await repository.bulk(body.records, who)  # type: ignore[attr-defined]
             return JSONBytes({"results": results, "summary": summary(results)})
 
         return await respond(request, who, idempotency_key, run)
+
+    return router

@@ -23,7 +23,7 @@ from service.problems import Invalid, Problem, invalid_body
 from service.records.model import ID_PATTERN, RESERVED_IDS, RecordFields
 
 if TYPE_CHECKING:
-    from service.records.repository import Repository
+    from service.records.storage.repository import Repository
 
 MAX_ITEMS = 1000
 #: Items written at once; FerretDB's SQLite backend serialises writes, so more buys nothing.

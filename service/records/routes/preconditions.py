@@ -1,20 +1,20 @@
-"""HTTP details shared by the record routes: JSON responses, ETags and preconditions."""
+"""ETags and preconditions: how a version travels in `ETag`, `If-Match` and `If-None-Match`."""
 
-from typing import Any
+from typing import Annotated
 
-import orjson
-from starlette.responses import Response
+from fastapi import Header
 
 from service.problems import Invalid
 
-
-class JSONBytes(Response):
-    """A JSON response serialised once by orjson, without re-validating the content."""
-
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+#: A version ETag this service issued (`"3"`, optionally weak), or `*`.
+ETAG_PATTERN = r'^\s*(\*|(W/)?"[1-9][0-9]{0,9}")\s*$'
+IfMatch = Annotated[
+    str | None,
+    Header(
+        pattern=ETAG_PATTERN,
+        description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.',
+    ),
+]
 
 
 def etag(version: int) -> str:

@@ -18,7 +18,6 @@ with a new sequence number), so a crash never wedges a record and never loses a 
 
 import asyncio
 import contextlib
-import datetime as dt
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,42 +31,25 @@ from pymongo.errors import DuplicateKeyError
 from slugify import slugify
 
 from service.auth.principal import Principal
+from service.clock import now_iso
 from service.db import Document
 from service.problems import Forbidden, Gone, NotFound, PreconditionFailed, invalid_body
-from service.records import listing, stats
 from service.records.derive import derive
-from service.records.indexes import indexes
+from service.records.grammar.query import Filters, PageRequest
+from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
-from service.records.query import Filters, PageRequest, to_mongo
 from service.records.resource import Resource
-from service.records.sequence import Sequence
-from service.records.tokens import Signer
+from service.records.storage import listing, stats
+from service.records.storage.documents import HIDDEN, content, public
+from service.records.storage.indexes import indexes
+from service.records.storage.mongo_query import to_mongo
+from service.records.storage.sequence import Sequence
+from service.tokens import Signer
 
 Status = Literal["created", "updated", "unchanged", "deleted"]
 Builder = Callable[[Document | None], Awaitable[RecordFields]]
 
 _MAX_ATTEMPTS = 50
-
-
-#: Internal fields that are never served and need not travel in an export.
-_HIDDEN = {"_terms": 0, "_money": 0}
-
-
-def now_iso() -> str:
-    """UTC timestamp at microsecond precision; fixed width, so it sorts as text."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def public(doc: Document) -> Document:
-    """The record as clients see it: `_id` becomes `id`, internal `_` fields are dropped."""
-    out: Document = {"id": doc["_id"]}
-    out.update((k, v) for k, v in doc.items() if k[0] != "_")
-    return out
-
-
-def content(doc: Document) -> Document:
-    """The client-written part of a stored record, ready to validate again."""
-    return {k: v for k, v in public(doc).items() if k != "id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +114,10 @@ class Repository:
             )
         return public(doc)
 
+    async def estimated_count(self) -> int:
+        """Stored documents, tombstones included, from the collection's metadata (cheap)."""
+        return await self.col.estimated_document_count()
+
     async def list_page(self, filters: Filters, page: PageRequest) -> Document:
         """One page of live records matching `filters` (see `listing.py`)."""
         return await listing.list_page(self.col, self.signer, filters, page)
@@ -139,13 +125,13 @@ class Repository:
     async def facets(self, filters: Filters, by: tuple[str, ...], size: int) -> Document:
         return await stats.facets(self.col, filters, by, size)
 
-    async def stats(self, filters: Filters, request: stats.StatsRequest) -> Document:
+    async def stats(self, filters: Filters, request: StatsRequest) -> Document:
         return await stats.stats(self.col, self.resource, filters, request)
 
     async def export(self, filters: Filters) -> AsyncIterator[Document]:
         """Every matching live record in id order, read in batches."""
         found = self.col.find(
-            to_mongo(filters), projection=_HIDDEN, sort=[("_id", ASCENDING)], batch_size=500
+            to_mongo(filters), projection=HIDDEN, sort=[("_id", ASCENDING)], batch_size=500
         )
         async for doc in found:
             yield public(doc)
@@ -171,6 +157,28 @@ class Repository:
             item.update((k, doc[k]) for k in keep if k in doc and k[0] != "_")
             out.append(item)
         return out
+
+    async def changes(self, after: int, upto: int, limit: int) -> list[tuple[int, Document]]:
+        """Up to `limit` changes with sequence numbers in (`after`, `upto`], in sequence
+        order, each with its number: the latest state of each record written in that range."""
+        found = self.col.find(
+            {"_seq": {"$gt": after, "$lte": upto}},
+            projection={"_terms": 0},
+            sort=[("_seq", ASCENDING)],
+            limit=limit,
+        )
+        return [(doc["_seq"], self._change(doc)) async for doc in found]
+
+    def _change(self, doc: Document) -> Document:
+        change: Document = {
+            "collection": self.resource.name,
+            "id": doc["_id"],
+            "op": "delete" if doc["_deleted"] else "upsert",
+            "version": doc["version"],
+        }
+        if not doc["_deleted"]:
+            change["record"] = public(doc)
+        return change
 
     async def revision_list(self, record_id: str) -> list[Document]:
         await self.get_any(record_id)
@@ -302,7 +310,7 @@ class Repository:
 
     async def bulk(self, items: list[Any], principal: Principal) -> list[Document]:
         """Create or replace many records by id, each atomically on its own (see `bulk.py`)."""
-        from service.records.bulk import BulkWrite
+        from service.records.storage.bulk import BulkWrite
 
         return await BulkWrite(self, principal).run(items)
 

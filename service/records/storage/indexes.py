@@ -9,7 +9,7 @@ scalar companions only. docs/indexes.md lists each query shape with the index it
 
 from pymongo import ASCENDING, DESCENDING
 
-from service.records.query import LIST_FILTERS, SORTS
+from service.records.grammar.query import LIST_FILTERS, SORTS
 from service.records.resource import Resource
 
 IndexKeys = list[tuple[str, int]]

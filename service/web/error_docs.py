@@ -48,21 +48,3 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
-
-
-def links_to_record(singular: str) -> dict[str, dict[str, Any]]:
-    """OpenAPI links from an answer carrying a record to the operations on that record, so
-    clients (and stateful fuzzers) can chain create, read, update and delete."""
-    target = {"record_id": "$response.body#/id"}
-    return {
-        f"{verb.capitalize()}{singular.capitalize()}": {
-            "operationId": f"{verb}_{singular}",
-            "parameters": target,
-        }
-        for verb in ("get", "put", "patch", "delete")
-    } | {
-        f"List{singular.capitalize()}Revisions": {
-            "operationId": f"list_{singular}_revisions",
-            "parameters": target,
-        }
-    }

@@ -19,9 +19,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
-from service.records.query import Filters, PageRequest, invalid, keyset_after, to_mongo
+from service.records.grammar.query import Filters, PageRequest, invalid
 from service.records.search import relevance
-from service.records.tokens import Signer
+from service.records.storage.mongo_query import keyset_after, to_mongo
+from service.tokens import Signer
 
 #: Large internal fields that are never served and need not travel.
 _HEAVY = {"_terms": 0, "_money": 0}

@@ -1,0 +1,1 @@
+"""HTTP helpers every router uses: JSON answers and the documentation of error answers."""
