@@ -147,7 +147,7 @@ async def measure_requests(
 
     # The first page and a page 5,000 records deep of the same order (the deep page's cursor
     # is found once by paging, then the page is timed).
-    first = {"limit": 25, "count": "none", "sort": "year"}
+    first: dict[str, Any] = {"limit": 25, "count": "none", "sort": "year"}
     out["first_page_ms"] = await timed(lambda: client.get("/v1/projects", params=first), runs)
     cursor, seen = None, 0
     while seen < DEEP_OFFSET:
