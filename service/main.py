@@ -25,6 +25,7 @@ from service.changes import routes as change_routes
 from service.changes.feed import Feed
 from service.db import connect
 from service.events.resource import EVENTS
+from service.explorer import routes as explorer
 from service.idempotency import IdempotencyStore
 from service.middleware.cors import Cors
 from service.middleware.headers import ResponseHeaders
@@ -216,4 +217,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(change_routes.router)
     app.include_router(key_routes.router)
     app.include_router(timeline.router)
+    explorer.install(app)
     return app
