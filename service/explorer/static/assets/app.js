@@ -666,6 +666,7 @@ function home(params) {
   return listView(params);
 }
 
+let renders = 0;
 async function render() {
   const params = state();
   const view = params.get("view") || "list";
@@ -686,6 +687,7 @@ async function render() {
   } finally {
     main.setAttribute("aria-busy", "false");
     document.body.dataset.ready = view;
+    document.body.dataset.renders = String(++renders);
   }
 }
 

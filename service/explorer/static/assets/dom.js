@@ -9,7 +9,7 @@ export function el(name, attrs = {}, ...children) {
     else if (v === true) node.setAttribute(k, "");
     else node.setAttribute(k, v);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child == null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -17,6 +17,6 @@ export function el(name, attrs = {}, ...children) {
 }
 
 export function clear(node, ...children) {
-  node.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c != null && c !== false));
   return node;
 }
