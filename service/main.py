@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
@@ -23,7 +23,7 @@ from service.auth.keys import KeyStore
 from service.auth.principal import Role
 from service.changes import routes as change_routes
 from service.changes.feed import Feed
-from service.db import connect
+from service.db import connect, is_unavailable
 from service.events.resource import EVENTS
 from service.explorer import routes as explorer
 from service.idempotency import IdempotencyStore
@@ -166,8 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_database_error(request: Request, exc: Exception) -> Response:
         """Outages and timeouts are a 503 with `Retry-After`; anything else is a 500."""
         metrics.db_errors.labels(type(exc).__name__).inc()
-        if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
-            log.warning("database unavailable: %s", type(exc).__name__)
+        if isinstance(exc, PyMongoError) and is_unavailable(exc):
+            log.warning("database unavailable: %s: %.300s", type(exc).__name__, exc)
             problem: Problem = Unavailable("The database is unreachable; retry shortly.")
         else:
             log.error("database error: %s", type(exc).__name__)
