@@ -459,7 +459,8 @@ def test_the_page_loads_with_the_network_to_every_other_host_blocked(site, tmp_p
         # And the page itself may not reach another host: its CSP refuses it.
         outcome = blocked.execute_async_script(
             "const done = arguments[0];"
-            "fetch('https://cdn.example.org/lib.js').then(() => done('fetched'), () => done('refused'));"
+            "fetch('https://cdn.example.org/lib.js')"
+            ".then(() => done('fetched'), () => done('refused'));"
         )
         assert outcome == "refused"
         assert elapsed < 30
