@@ -491,3 +491,51 @@ def test_the_first_view_is_small_and_quick(site, tmp_path):
         assert elapsed < 10
     finally:
         d.quit()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason=NO_BROWSER)
+def test_an_admin_creates_a_record_through_the_form_built_from_the_schema(site, driver):
+    open_page(driver, f"{site}/explorer")
+    sign_in(driver)
+    open_page(driver, f"{site}/explorer?view=new&c=events")
+    # The form follows the published schema: every writable property, no server-managed one.
+    schema = api(site, "/schemas/event.schema.json")
+    for name, prop in schema["properties"].items():
+        found = driver.find_elements("css selector", f"[data-pointer='/{name}']")
+        assert bool(found) != bool(prop.get("readOnly")), name
+    title = f"Explorer forum {uuid.uuid4().hex[:6]}"
+    driver.find_element("id", "f-title").send_keys(title)
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("id", "f-kind")).select_by_value("forum")
+    driver.find_element("id", "f-start-value").send_keys("2026-05")
+    driver.find_element("id", "f-sources-0-url").send_keys("https://example.org/forum")
+    driver.find_element("id", "f-sources-0-title").send_keys("A report of the forum")
+    before = renders(driver)
+    driver.find_element("css selector", "form.record-form button[type=submit]").click()
+    settled_after(driver, before)
+    wait(driver, lambda d: "Saved as version 1" in d.find_element("id", "notice").text)
+    assert driver.find_element("tag name", "h1").text == title
+    rid = driver.current_url.split("id=")[1]
+    created = api(site, f"/v1/events/{rid}")
+    assert created["kind"] == "forum" and created["created_by"] == "bootstrap-admin"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None, reason=NO_BROWSER)
+def test_facets_work_from_the_keyboard_and_keep_focus(site, driver):
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(driver, f"{site}/explorer?c=events")
+    box = wait(driver, lambda d: d.find_element("id", "facet-kind-forum"))
+    for element in ("q", "sort", "csv"):
+        control = driver.find_element("id", element)
+        label = driver.find_elements("css selector", f"label[for='{element}']")
+        assert label or control.tag_name == "a", f"{element} has no label"
+    box.send_keys(Keys.SPACE)
+    wait(driver, lambda d: "kind=forum" in d.current_url)
+    wait(driver, lambda d: d.switch_to.active_element.get_attribute("id") == "facet-kind-forum")
+    assert driver.switch_to.active_element.is_selected()
+    expected = api(site, "/v1/events?kind=forum&limit=20")
+    wait(driver, lambda d: shown_ids(d) == [r["id"] for r in expected["data"]])

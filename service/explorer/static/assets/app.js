@@ -304,7 +304,7 @@ async function listView(params) {
           el("a", { href: link(chartsLink) }, "Chart these"),
           key.get() ? el("a", { href: link(new URLSearchParams({ view: "new", c })), class: "button" }, `New ${COLLECTIONS[c]}`) : null),
         results, more)));
-  facetPanel(params, caps, n, c).then((panel) => clear(facets, panel)).catch((err) => clear(facets, el("p", { class: "error" }, explain(err))));
+  facetPanel(params, caps, n, c).then((panel) => { clear(facets, panel); restoreFocus(); }).catch((err) => clear(facets, el("p", { class: "error" }, explain(err))));
 
   const page = async (cursor) => {
     const q = new URLSearchParams(filters);
@@ -666,8 +666,19 @@ function home(params) {
   return listView(params);
 }
 
+// A re-render keeps keyboard focus on the control that caused it (a facet, the sort).
+let refocus = null;
+function restoreFocus() {
+  const node = refocus && document.getElementById(refocus);
+  if (node) {
+    node.focus();
+    refocus = null;
+  }
+}
+
 let renders = 0;
 async function render() {
+  refocus = document.activeElement && document.activeElement !== document.body ? document.activeElement.id || null : null;
   const params = state();
   const view = params.get("view") || "list";
   for (const a of document.querySelectorAll("header nav a")) {
@@ -686,6 +697,7 @@ async function render() {
     clear(main, el("h1", {}, "Something went wrong"), el("p", { class: "error" }, explain(err)));
   } finally {
     main.setAttribute("aria-busy", "false");
+    restoreFocus();
     document.body.dataset.ready = view;
     document.body.dataset.renders = String(++renders);
   }

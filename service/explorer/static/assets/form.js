@@ -25,6 +25,11 @@ function label(name) {
   return String(name).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
+function one(name) {
+  const word = label(name).toLowerCase();
+  return word.endsWith("ies") ? `${word.slice(0, -3)}y` : word.replace(/s$/, "");
+}
+
 export function blank(schema, root) {
   const s = resolve(schema, root);
   if (s.default !== undefined) return structuredClone(s.default);
@@ -74,7 +79,7 @@ export class RecordForm {
   field(schema, pointer, parent, name, required) {
     const s = resolve(schema, this.root);
     const id = `f${pointer.replace(/[^a-z0-9]/gi, "-")}`;
-    const title = (s.title && !/^\d/.test(s.title) ? s.title : label(name)) + (required ? " (required)" : "");
+    const title = (schema.title || label(name)) + (required ? " (required)" : "");
     const error = el("p", { class: "field-error", id: `${id}-error`, hidden: true });
     const help = s.description ? el("p", { class: "help", id: `${id}-help` }, s.description) : null;
     const described = [help && `${id}-help`, `${id}-error`].filter(Boolean).join(" ");
@@ -85,12 +90,12 @@ export class RecordForm {
     if (s.type === "object") {
       if (current == null && s.nullable) {
         return wrap(el("fieldset", {}, el("legend", {}, title),
-          el("button", { type: "button", onclick: () => { parent[name] = blank({ ...s, nullable: false, default: undefined }, this.root); this.render(); } }, `Add ${label(name).toLowerCase()}`)), "group");
+          el("button", { type: "button", onclick: () => { parent[name] = blank({ ...s, nullable: false, default: undefined }, this.root); this.render(); } }, `Add ${one(name)}`)), "group");
       }
       if (current == null) parent[name] = blank(s, this.root);
       const legend = el("legend", {}, title);
       const set = el("fieldset", {}, legend, this.object(s, pointer, parent[name]));
-      if (s.nullable) set.append(el("button", { type: "button", class: "link", onclick: () => { parent[name] = null; this.render(); } }, `Remove ${label(name).toLowerCase()}`));
+      if (s.nullable) set.append(el("button", { type: "button", class: "link", onclick: () => { parent[name] = null; this.render(); } }, `Remove ${one(name)}`));
       return wrap(set, "group");
     }
 
@@ -107,13 +112,13 @@ export class RecordForm {
       }
       const set = el("fieldset", {}, el("legend", {}, title));
       list.forEach((item, i) => {
-        const one = el("fieldset", { class: "item", "data-pointer": `${pointer}/${i}` },
-          el("legend", {}, `${label(name).replace(/s$/, "")} ${i + 1}`),
+        const entry = el("fieldset", { class: "item", "data-pointer": `${pointer}/${i}` },
+          el("legend", {}, `${label(one(name))} ${i + 1}`),
           this.object(items, `${pointer}/${i}`, item),
-          el("button", { type: "button", class: "link", onclick: () => { list.splice(i, 1); this.render(); } }, `Remove ${label(name).replace(/s$/, "").toLowerCase()} ${i + 1}`));
-        set.append(one);
+          el("button", { type: "button", class: "link", onclick: () => { list.splice(i, 1); this.render(); } }, `Remove ${one(name)} ${i + 1}`));
+        set.append(entry);
       });
-      set.append(el("button", { type: "button", onclick: () => { list.push(blank(items, this.root)); this.render(); } }, `Add ${label(name).replace(/s$/, "").toLowerCase()}`));
+      set.append(el("button", { type: "button", onclick: () => { list.push(blank(items, this.root)); this.render(); } }, `Add ${one(name)}`));
       return wrap(set, "group");
     }
 
