@@ -383,7 +383,8 @@ def test_a_field_error_from_the_server_shows_beside_its_field(site, driver):
             else None
         ),
     )
-    assert "pattern" in error.text
+    assert error.text.startswith("Enter a web address starting with http:// or https://.")
+    assert "pattern" in error.text, "the server's own words are kept"
     assert url.get_attribute("aria-invalid") == "true"
     assert driver.switch_to.active_element == url
     title_error = driver.find_element("css selector", "[data-pointer='/title'] .field-error")

@@ -602,6 +602,7 @@ async function editView(params, creating) {
   const submit = async (value) => {
     conflictBox.hidden = true;
     problemBox.hidden = true;
+    form.clearErrors();
     try {
       let answer;
       if (creating) {

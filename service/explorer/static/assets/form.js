@@ -137,13 +137,19 @@ export class RecordForm {
         value: current ?? "", "aria-describedby": described,
         oninput: (e) => { const v = e.target.value.trim(); parent[name] = v === "" ? null : Number(v); } });
     } else {
-      const long = LONG.has(name) || (s.maxLength || 0) > 1000;
+      const long = LONG.has(name) || (s.maxLength || 0) >= 10000;
       control = el(long ? "textarea" : "input", { id, name: pointer, "aria-describedby": described,
         ...(long ? { rows: "3" } : { type: s.format === "uri" || name === "url" ? "url" : "text", value: current ?? "" }),
         oninput: (e) => { parent[name] = e.target.value === "" && s.nullable ? null : e.target.value; } });
       if (long) control.value = current ?? "";
     }
     return wrap([el("label", { for: id }, title), control]);
+  }
+
+  clearErrors() {
+    for (const node of this.node.querySelectorAll(".field-error")) { node.hidden = true; node.textContent = ""; }
+    for (const node of this.node.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+    this.node.querySelector(".form-errors").hidden = true;
   }
 
   // Place each `{pointer, detail}` beside its field (or its nearest enclosing field).
@@ -158,10 +164,12 @@ export class RecordForm {
       let field = null;
       while (!(field = this.node.querySelector(`[data-pointer="${CSS.escape(p)}"]`)) && p) p = p.replace(/\/[^/]*$/, "");
       const where = pointer || "(the record)";
-      items.push(el("li", {}, `${where}: ${detail}`));
+      const words = humane(pointer, detail);
+      const said = words === detail ? detail : `${words} (${detail})`;
+      items.push(el("li", {}, `${where}: ${said}`));
       if (!field) continue;
       const slot = field.querySelector(":scope > .field-error") || field.querySelector(".field-error");
-      if (slot) { slot.hidden = false; slot.textContent = slot.textContent ? `${slot.textContent}; ${detail}` : detail; }
+      if (slot) { slot.hidden = false; slot.textContent = slot.textContent ? `${slot.textContent}; ${said}` : said; }
       const control = field.querySelector("input, select, textarea");
       if (control) { control.setAttribute("aria-invalid", "true"); first ||= control; }
     }
@@ -169,6 +177,26 @@ export class RecordForm {
     summary.hidden = false;
     (first || summary).focus();
   }
+}
+
+// The server's words are exact but terse; say what to type where we know the field.
+const HINTS = {
+  url: "Enter a web address starting with http:// or https://.",
+  value: "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.",
+  published: "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD.",
+  accessed: "Enter a date as YYYY-MM-DD.",
+  code: "Enter a three-letter country code such as CHN (EUU for the European Union).",
+  country: "Enter a three-letter country code such as CHN (EUU for the European Union).",
+  currency: "Enter a three-letter currency code such as USD or EUR.",
+  tags: "Use lower-case words joined by hyphens, such as digital-silk-road.",
+};
+
+export function humane(pointer, detail) {
+  const name = pointer.split("/").filter((x) => !/^\d+$/.test(x)).pop() || "";
+  if (/pattern|valid|date/i.test(detail) && HINTS[name]) return HINTS[name];
+  if (/^Field required/.test(detail)) return "This is required.";
+  if (/at least 1 character/.test(detail)) return "This cannot be empty.";
+  return detail;
 }
 
 // JSON Merge Patch (RFC 7396) from `before` to `after`, and its application.
