@@ -53,6 +53,7 @@ from pymongo import AsyncMongoClient, ReplaceOne
 
 from bench import dataset
 from bench.workloads import RATIOS, WORKLOADS, Call, Workload
+from embedded import EmbeddedDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -275,32 +276,25 @@ class Database:
 
 @contextmanager
 def ferretdb() -> Iterator[Database]:
-    """The bench database: a FerretDB on bench/.data (or one already listening on the port)."""
+    """The bench database: the embedded database on bench/.data (or one already listening on
+    the port), both its servers pinned to the load generator's core."""
     uri = f"mongodb://127.0.0.1:{DB_PORT}/"
     if answers(uri):
         say(f"using the database already listening on port {DB_PORT}")
         yield Database(uri, None)
         return
-    data = BENCH / ".data"
-    data.mkdir(exist_ok=True)
-    log = open(RESULTS / "ferretdb.log.tmp", "ab")  # noqa: SIM115
-    cmd = pinned(
-        [str(ROOT / ".build/ferretdb"), "-listen", f"127.0.0.1:{DB_PORT}", "-dir", str(data)],
-        CLIENT_CORES,
-    )
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+    db = EmbeddedDatabase(BENCH / ".data", port=DB_PORT, pg_port=DB_PORT + 1)
+    db.start()
     try:
-        for _ in range(120):
-            if answers(uri):
-                break
-            time.sleep(0.25)
-        yield Database(uri, proc.pid)
+        if CLIENT_CORES:  # backends forked from here on inherit the postmaster's core
+            cores = {int(c) for c in CLIENT_CORES.split(",")}
+            for proc in (db.postgres, db.ferretdb):
+                assert proc is not None
+                os.sched_setaffinity(proc.pid, cores)
+        assert db.ferretdb is not None
+        yield Database(uri, db.ferretdb.pid)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        db.stop()
 
 
 # --- wrk -----------------------------------------------------------------------------------

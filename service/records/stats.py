@@ -72,6 +72,18 @@ def _get(doc: Document, path: str) -> Any:
     return value
 
 
+def _count_stages(dim: Dimension) -> list[Document]:
+    """Records per value of one dimension; an array counts each distinct value once."""
+    if not dim.array:
+        return [{"$group": {"_id": f"${dim.field}", "n": {"$sum": 1}}}]
+    distinct = {"$setUnion": [{"$ifNull": [f"${dim.field}", []]}, []]}
+    return [
+        {"$project": {"v": distinct}},
+        {"$unwind": "$v"},
+        {"$group": {"_id": "$v", "n": {"$sum": 1}}},
+    ]
+
+
 async def facets(
     col: AsyncCollection[Document], filters: Filters, by: tuple[str, ...], size: int
 ) -> Document:
@@ -83,13 +95,18 @@ async def facets(
         shared.setdefault(repr(match), (match, []))[1].append(name)
 
     async def count(match: Document, names: list[str]) -> dict[str, Counter[Any]]:
+        # One pass over the matching records, counted by the database: shipping every match
+        # to Python cost about ten times more at 100,000 records (docs/indexes.md).
         dims = {name: DIMENSIONS[name] for name in names}
-        projection = dict.fromkeys(sorted({d.field for d in dims.values()}), 1) | {"_id": 0}
-        counts: dict[str, Counter[Any]] = {name: Counter() for name in names}
-        async for doc in col.find(match, projection=projection):
-            for name, dim in dims.items():
-                counts[name].update(_values(_get(doc, dim.field), dim.array))
-        return counts
+        pipeline: list[Document] = [
+            {"$match": match},
+            {"$project": dict.fromkeys(sorted({d.field for d in dims.values()}), 1)},
+            {"$facet": {name: _count_stages(dim) for name, dim in dims.items()}},
+        ]
+        [result] = await (await col.aggregate(pipeline)).to_list()
+        return {
+            name: Counter({group["_id"]: group["n"] for group in result[name]}) for name in names
+        }
 
     found: dict[str, Counter[Any]] = {}
     for part in await asyncio.gather(*(count(m, names) for m, names in shared.values())):
