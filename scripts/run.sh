@@ -39,7 +39,7 @@ PY
 
 echo "==> Loading the fixtures (only into an empty database)"
 .venv/bin/python -m service fixtures load --if-empty
-echo "==> Serving http://${HOST}:${PORT}/v1/projects (docs: http://${HOST}:${PORT}/docs)"
+echo "==> Serving http://${HOST}:${PORT}/ (the explorer; API: /v1/projects, docs: /docs)"
 # uvloop and httptools (both in uvicorn[standard]) named explicitly, so a missing one fails
 # loudly instead of silently falling back to the slower pure-Python loop and parser.
 .venv/bin/uvicorn --factory service.main:create_app --host "$HOST" --port "$PORT" \

@@ -21,6 +21,7 @@ from service.auth import routes as key_routes
 from service.auth.access import annotate_access
 from service.changes import routes as change_routes
 from service.db import is_unavailable
+from service.explorer import routes as explorer
 from service.middleware.cors import Cors
 from service.middleware.headers import ResponseHeaders
 from service.middleware.limits import RequestLimits
@@ -183,4 +184,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(change_routes.router)
     app.include_router(key_routes.router)
     app.include_router(timeline.router)
+    explorer.install(app)
     return app

@@ -3,7 +3,8 @@
 Successful reads are `Cache-Control: no-cache` (stored, but revalidated every time, which the
 record `ETag`s make cheap with `If-None-Match` and 304), `private, no-cache` when a key was
 sent; everything else (writes, errors) is `no-store`. The interactive docs need scripts, so
-their pages get no Content-Security-Policy; every API answer gets `default-src 'none'`.
+their pages get no Content-Security-Policy; a page that sets its own (the explorer) keeps it;
+every API answer gets `default-src 'none'`.
 """
 
 from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, header
@@ -34,7 +35,7 @@ class ResponseHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(_ALWAYS)
-                if not docs:
+                if not docs and not any(k == _CSP[0] for k, _ in headers):
                     headers.append(_CSP)
                 if not any(k == b"cache-control" for k, _ in headers):
                     status = message["status"]
