@@ -2,7 +2,7 @@
 
     make bench-latency    (or: .venv/bin/python -m bench.latency [--records N] [--runs R])
 
-Starts a throwaway FerretDB (the same binary the tests use) unless MONGODB_URI is set, loads a
+Starts a throwaway embedded database (the one the tests use) unless MONGODB_URI is set, loads a
 deterministic data set, then times each request through the ASGI app in-process (routing,
 validation, the database round trips and JSON encoding; no network hop). Each request runs
 `--warmup` times (default once) and then `--runs` times; the median and the slowest run are printed.
@@ -31,7 +31,7 @@ from service.records.storage.repository import Repository
 from service.settings import Settings
 from service.vocab.terms import SECTORS, ProjectKind, ProjectStatus
 from service.wiring import services_of
-from tests.dbserver import FerretDB
+from tests.dbserver import throwaway_database
 
 WORDS = [
     "cable",
@@ -220,7 +220,7 @@ async def main(records: int, runs: int, warmup: int, only: str | None) -> None:
     server = None
     uri = os.environ.get("MONGODB_URI")
     if uri is None:
-        server = FerretDB()
+        server = throwaway_database()
         server.start()
         uri = server.uri
     try:

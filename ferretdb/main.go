@@ -1,28 +1,36 @@
-// Command ferretdb runs FerretDB 1.24 with its SQLite backend as an embedded
-// development database for Silk Road Tracker.
+// Command ferretdb runs FerretDB 2.5 as the embedded development and test database of
+// Silk Road Tracker: a MongoDB wire protocol listener in front of PostgreSQL 15 with the
+// DocumentDB extension (see embedded/ for the cluster it talks to).
 //
-// It uses the embeddable ferretdb package rather than `go install .../cmd/ferretdb`,
-// whose binary panics at start because version.txt is not part of the module.
+// It wraps the embeddable ferretdb package so that the build comes from the Go module proxy
+// alone. Telemetry is off twice over: Telemetry=false in the configuration and DO_NOT_TRACK=1
+// in the environment, so the beacon is never called.
 package main
 
 import (
 	"context"
 	"flag"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/FerretDB/FerretDB/v2/ferretdb"
 )
 
 func main() {
-	addr := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dir := flag.String("dir", ".data", "directory for the SQLite database files")
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (MongoDB wire protocol)")
+	postgres := flag.String("postgresql-url", "postgres://127.0.0.1:5433/postgres", "PostgreSQL URL of the DocumentDB cluster")
+	stateDir := flag.String("state-dir", ".data/ferretdb", "directory for FerretDB's small state file")
+	debug := flag.Bool("debug", false, "log at debug level")
 	flag.Parse()
 
-	abs, err := filepath.Abs(*dir)
+	if err := os.Setenv("DO_NOT_TRACK", "1"); err != nil {
+		log.Fatal(err)
+	}
+	abs, err := filepath.Abs(*stateDir)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -30,10 +38,18 @@ func main() {
 		log.Fatal(err)
 	}
 
+	level := slog.LevelWarn
+	if *debug {
+		level = slog.LevelDebug
+	}
+	telemetry := false
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *addr},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		PostgreSQLURL: *postgres,
+		ListenAddr:    *listen,
+		StateDir:      abs,
+		LogLevel:      level,
+		LogOutput:     os.Stderr,
+		Telemetry:     &telemetry,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -42,9 +58,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	log.Printf("ferretdb: listening on %s, data in %s", *addr, abs)
-	if err := f.Run(ctx); err != nil {
-		log.Fatal(err)
-	}
+	log.Printf("ferretdb: listening on %s, PostgreSQL at %s", *listen, *postgres)
+	f.Run(ctx)
 	log.Printf("ferretdb: stopped")
 }

@@ -4,6 +4,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from service.settings import Settings
 
@@ -23,6 +24,21 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
         tz_aware=True,
         connect=False,
     )
+
+
+# Server error codes that say "the database cannot serve this now" rather than "this request is
+# wrong": shutdowns, elections, network trouble between servers, time limits. InternalError (1)
+# is how FerretDB reports that PostgreSQL behind it is down or restarting.
+UNAVAILABLE_CODES = frozenset(
+    {1, 6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
+
+
+def is_unavailable(exc: PyMongoError) -> bool:
+    """Whether a driver error is an outage (503, retry later) rather than a fault of ours."""
+    if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
+        return True
+    return isinstance(exc, OperationFailure) and exc.code in UNAVAILABLE_CODES
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
@@ -20,6 +20,7 @@ from service import health, logs, problems, timeline
 from service.auth import routes as key_routes
 from service.auth.access import annotate_access
 from service.changes import routes as change_routes
+from service.db import is_unavailable
 from service.middleware.cors import Cors
 from service.middleware.headers import ResponseHeaders
 from service.middleware.limits import RequestLimits
@@ -131,8 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_database_error(request: Request, exc: Exception) -> Response:
         """Outages and timeouts are a 503 with `Retry-After`; anything else is a 500."""
         metrics.db_errors.labels(type(exc).__name__).inc()
-        if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
-            log.warning("database unavailable: %s", type(exc).__name__)
+        if isinstance(exc, PyMongoError) and is_unavailable(exc):
+            log.warning("database unavailable: %s: %.300s", type(exc).__name__, exc)
             problem: Problem = Unavailable("The database is unreachable; retry shortly.")
         else:
             log.error("database error: %s", type(exc).__name__)

@@ -1,6 +1,7 @@
 """Fixtures: a real database process, apps built with test settings, and HTTP clients.
 
-Every test talks to FerretDB (or to `MONGODB_URI` when set) over a real connection, through
+Every test talks to a throwaway embedded database (FerretDB 2 on PostgreSQL with DocumentDB;
+or to `MONGODB_URI` when set) over a real connection, through
 the app in-process (httpx + ASGITransport + asgi-lifespan). Nothing is mocked.
 """
 
@@ -16,7 +17,7 @@ from asgi_lifespan import LifespanManager
 
 from service.main import create_app
 from service.settings import Settings
-from tests.dbserver import FerretDB
+from tests.dbserver import throwaway_database
 
 ADMIN_SECRET = "test-admin-secret"
 ADMIN = {"Authorization": f"Bearer {ADMIN_SECRET}"}
@@ -29,7 +30,7 @@ def database_uri() -> Iterator[str]:
     if uri := os.environ.get("MONGODB_URI"):
         yield uri
         return
-    server = FerretDB()
+    server = throwaway_database()
     server.start()
     try:
         yield server.uri

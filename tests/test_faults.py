@@ -1,5 +1,6 @@
-"""Faults, black-box: a real database process that the tests kill and restart, and the
-service as a real process that they kill (SIGKILL) or stop (SIGTERM) under load.
+"""Faults, black-box: real database processes (FerretDB, and PostgreSQL behind it) that the
+tests kill and restart, and the service as a real process that they kill (SIGKILL) or stop
+(SIGTERM) under load.
 
 Figures are printed (`pytest -s -m faults`) for the README and the issue.
 """
@@ -17,7 +18,7 @@ import pytest
 from pymongo import MongoClient
 
 from tests.conftest import ADMIN
-from tests.dbserver import FerretDB
+from tests.dbserver import throwaway_database
 from tests.factories import event
 from tests.service_process import ServiceProcess
 
@@ -44,7 +45,7 @@ def wait_for_status(url: str, status: int, timeout: float) -> float:
 
 @pytest.fixture
 def own_database():
-    db = FerretDB()
+    db = throwaway_database()
     yield db
     db.cleanup()
 
@@ -78,7 +79,10 @@ def test_started_without_a_database_then_it_arrives(own_database):
         service.stop()
 
 
-def test_database_dies_mid_traffic_and_the_service_recovers(own_database):
+@pytest.mark.parametrize("process", ["ferretdb", "postgres"])
+def test_database_dies_mid_traffic_and_the_service_recovers(own_database, process):
+    """Either half of the database dies: FerretDB (connections refused) or PostgreSQL behind
+    it (FerretDB still accepts connections but cannot answer)."""
     own_database.start()
     service = ServiceProcess(own_database.uri, "faults_midway")
     service.start()
@@ -101,7 +105,7 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database):
             w.start()
         time.sleep(0.5)
         killed = time.monotonic()
-        own_database.kill()
+        getattr(own_database, f"kill_{process}")()
         down = wait_for_status(url, 503, timeout=5)
         time.sleep(2)
         restarted = time.monotonic()
@@ -126,7 +130,7 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database):
     after = [s for at, s, _ in outcomes if at > restarted + back + 0.1]
     assert after and all(s == 200 for s in after)
     print(
-        f"\ndatabase killed mid-traffic: 503 within {down:.2f} s, slowest answer while down "
+        f"\n{process} killed mid-traffic: 503 within {down:.2f} s, slowest answer while down "
         f"{max(during):.2f} s; recovered {back:.2f} s after restart; {dict(statuses)}"
     )
 
