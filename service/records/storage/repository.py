@@ -31,6 +31,7 @@ from service.records.storage.mongo_query import to_mongo
 from service.records.storage.sequence import Sequence
 from service.records.storage.write_protocol import (
     Change,
+    Pin,
     Status,
     Writes,
     check,
@@ -50,6 +51,11 @@ class Written:
     @property
     def version(self) -> int:
         return int(self.record["version"])
+
+
+def _pinned(if_match: Pin) -> bool:
+    """A write pinned to a version answers 412 when it loses a race instead of retrying."""
+    return isinstance(if_match, int)
 
 
 async def _backoff(attempt: int) -> None:
@@ -199,22 +205,29 @@ class Repository:
         fields: RecordFields,
         principal: Principal,
         *,
-        if_match: int | None = None,
+        if_match: Pin = None,
         create_only: bool = False,
+        new_id: bool = False,
     ) -> Written:
         def plan(current: Document | None) -> Change | None:
             return self.plan(
-                record_id, current, fields, principal, if_match=if_match, create_only=create_only
+                record_id,
+                current,
+                fields,
+                principal,
+                if_match=if_match,
+                create_only=create_only,
+                new_id=new_id,
             )
 
-        return await self._write(record_id, plan, if_match is not None or create_only)
+        return await self._write(record_id, plan, _pinned(if_match) or create_only or new_id)
 
     async def create(self, fields: RecordFields, principal: Principal) -> Written:
         """A new record with an id made from its title (`-2`, `-3`... when taken)."""
         base = slugify(fields.title, max_length=90, word_boundary=True) or "record"
         base = base if len(base) >= 3 else f"{base}-{self.resource.singular}"
         try:
-            return await self.put(base, fields, principal, create_only=True)
+            return await self.put(base, fields, principal, new_id=True)
         except PreconditionFailed:
             pass
         # Taken: one query for the numbered ids in use, not one lookup per candidate.
@@ -226,7 +239,7 @@ class Repository:
             if record_id in taken:
                 continue
             try:
-                return await self.put(record_id, fields, principal, create_only=True)
+                return await self.put(record_id, fields, principal, new_id=True)
             except PreconditionFailed:
                 continue
         raise PreconditionFailed(f"Too many records are titled {fields.title!r}.")
@@ -237,7 +250,7 @@ class Repository:
         merge: Callable[[Document], Document],
         principal: Principal,
         *,
-        if_match: int | None = None,
+        if_match: Pin = None,
     ) -> Written:
         """Apply `merge` to the current content (JSON Merge Patch) and validate the result."""
 
@@ -250,12 +263,14 @@ class Repository:
             fields = self.validate(merge(content(current)))
             return self.plan(record_id, current, fields, principal, if_match=if_match)
 
-        return await self._write(record_id, plan, if_match is not None)
+        return await self._write(record_id, plan, _pinned(if_match))
 
     async def restore(
-        self, record_id: str, version: int, principal: Principal, *, if_match: int | None = None
+        self, record_id: str, version: int, principal: Principal, *, if_match: Pin = None
     ) -> Written:
         """Make revision `version` current again, as a new version; undeletes too."""
+        if if_match is not None:  # a precondition on a missing record is a 412, not a 404
+            check(self.resource, await self.find(record_id), principal, if_match, False)
         rev = await self._revision(record_id, version)
         if rev is None or not rev.get("record"):
             raise NotFound(
@@ -274,20 +289,21 @@ class Repository:
                 restored_from=version,
             )
 
-        return await self._write(record_id, plan, if_match is not None)
+        return await self._write(record_id, plan, _pinned(if_match))
 
     async def delete(
-        self, record_id: str, principal: Principal, *, if_match: int | None = None
+        self, record_id: str, principal: Principal, *, if_match: Pin = None
     ) -> Written:
         def plan(current: Document | None) -> Change | None:
-            if current is None:
+            if current is None and if_match is None:
                 raise NotFound(f"There is no {self.resource.singular} {record_id!r}.")
-            check(self.resource, current, principal, if_match, create_only=False)
-            if current["_deleted"]:
+            if current is not None and current["_deleted"]:
                 raise Gone(f"The {self.resource.singular} {record_id!r} was deleted.")
+            check(self.resource, current, principal, if_match, create_only=False)
+            assert current is not None  # a precondition on a missing record failed above
             return Change(current, tombstone(current, principal))
 
-        return await self._write(record_id, plan, if_match is not None)
+        return await self._write(record_id, plan, _pinned(if_match))
 
     async def versions(self, record_ids: list[str]) -> dict[str, int]:
         """The stored version of each of these ids that exists."""
@@ -305,14 +321,15 @@ class Repository:
         fields: RecordFields,
         principal: Principal,
         *,
-        if_match: int | None = None,
+        if_match: Pin = None,
         create_only: bool = False,
+        new_id: bool = False,
         op: str | None = None,
         restored_from: int | None = None,
     ) -> Change | None:
         """The change that writes `fields` over `current` (as read), or None when it would
         change nothing. Raises the problem when a precondition or the owner forbids it."""
-        check(self.resource, current, principal, if_match, create_only)
+        check(self.resource, current, principal, if_match, create_only, new_id)
         doc = next_doc(record_id, current, fields, principal, op, restored_from)
         return None if doc is None else Change(current, doc)
 

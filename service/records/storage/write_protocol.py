@@ -40,6 +40,8 @@ from service.records.resource import Resource
 from service.records.storage.sequence import Sequence
 
 Status = Literal["created", "updated", "unchanged", "deleted"]
+#: What `If-Match` pins: a version, any current record (`*`), or nothing.
+Pin = int | Literal["*"] | None
 
 #: Operations per write command: short commands stay well inside the socket timeout.
 _CHUNK = 200
@@ -71,13 +73,24 @@ def check(
     resource: Resource,
     current: Document | None,
     principal: Principal,
-    if_match: int | None,
+    if_match: Pin,
     create_only: bool,
+    new_id: bool = False,
 ) -> None:
-    """The preconditions and the ownership rule, checked on the record as it was read."""
-    if create_only and current is not None and alive(current):
+    """The preconditions and the ownership rule, checked on the record as it was read.
+
+    `create_only` refuses a live record (`If-None-Match: *`); `new_id` refuses a tombstone as
+    well, for ids the service chooses: a new record never inherits a deleted one's history.
+    `if_match` is a version, or `*` for any current record."""
+    if (create_only and alive(current)) or (new_id and current is not None):
+        assert current is not None
         raise PreconditionFailed(f"The {resource.singular} {current['_id']!r} already exists.")
-    if if_match is not None and (current is None or current["version"] != if_match):
+    if if_match == "*" and not alive(current):
+        raise PreconditionFailed(
+            f"If-Match: * needs a current {resource.singular}.",
+            current_version=current["version"] if current else None,
+        )
+    if isinstance(if_match, int) and (current is None or current["version"] != if_match):
         raise PreconditionFailed(
             f"If-Match: version {if_match} is not the current version.",
             current_version=current["version"] if current else None,
