@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         description="Service processes sharing the load; each enforces limit / processes.",
     )
     key_cache_s: float = Field(
-        default=5.0, description="How long a verified key is remembered by one process."
+        default=0.0,
+        ge=0,
+        description="How long one process may remember a verified key (0: never). Above 0, "
+        "a revoked key keeps working on other processes for up to this long.",
     )
     log_level: str = Field(default="INFO")
