@@ -5,7 +5,7 @@ machine, so runs are comparable. Records are valid `ProjectFields` (the shapes o
 `tests/factories.py`, varied over the published vocabularies).
 
 Loading goes through the service's own code: `Repository.validate`, `derive` (USD values,
-`year`, `country_codes`, `_terms`) and the same stored document as `Repository._write` makes
+`year`, `country_codes`, `_terms`) and the same stored document as `write_protocol.next_doc` makes
 for a create, with one sequence block claimed for the whole load (as a bulk write does).
 The first record is written through `Repository.put` itself and the loader checks that the
 document it builds for it is identical to what the real write stored, apart from timestamps
@@ -187,7 +187,7 @@ def project(i: int) -> dict[str, Any]:
 
 
 def build(repository: Repository, i: int, stamp: str, seq: int) -> dict[str, Any]:
-    """The stored document a create of record `i` makes (see `Repository._write`)."""
+    """The stored document a create of record `i` makes (see `write_protocol.next_doc`)."""
     fields, derived = derive(repository.validate(project(i)))
     return {
         "_id": project_id(i),
@@ -200,6 +200,8 @@ def build(repository: Repository, i: int, stamp: str, seq: int) -> dict[str, Any
         **fields.model_dump(mode="json"),
         **derived,
         "_deleted": False,
+        "_op": "create",
+        "_restored_from": None,
         "_seq": seq,
     }
 
@@ -212,7 +214,6 @@ def revision_of(doc: dict[str, Any]) -> dict[str, Any]:
         "version": 1,
         "op": "create",
         "at": doc["updated_at"],
-        "at_epoch": time.time(),
         "by": LOADER.name,
         "restored_from": None,
         "record": doc,
@@ -253,7 +254,7 @@ async def ensure(uri: str, database: str, count: int, log: Any = print) -> float
         log(f"  {database}: building {count:,} records (once; cached in bench/.data)")
         await client.drop_database(database)
         sequence = Sequence(db["sequence"])
-        await sequence.create_indexes()
+        await sequence.prepare()
         repository = Repository(db, PROJECTS, sequence, Signer("bench"))
         await repository.create_indexes()
         # Record 0 through the real write path, then check the builder makes the same document.
@@ -263,7 +264,7 @@ async def ensure(uri: str, database: str, count: int, log: Any = print) -> float
         built = build(repository, 0, stored["created_at"], stored["_seq"])
         if built != stored:
             diff = sorted(k for k in set(built) | set(stored) if built.get(k) != stored.get(k))
-            raise SystemExit(f"bench loader drifted from Repository._write: {diff}")
+            raise SystemExit(f"bench loader drifted from the write path: {diff}")
         block = await sequence.claim(max(count - 1, 1))
         stamp = now_iso()
         pending: asyncio.Task[None] | None = None

@@ -277,16 +277,21 @@ def create_app() -> Starlette:
         )
 
     async def horizon() -> int:
-        sequence = state["db"]["sequence"]
-        top_block = await sequence.find_one({}, sort=[("_id", -1)], projection={"_id": 1})
-        top = int(top_block["_id"]) if top_block else 0
+        counter = await state["db"]["sequence"].find_one({"_id": "changes"})
+        if counter is None:
+            return 0
         fresh = time.time() - stale_after
-        pending = sequence.find(
-            {"done": False, "at": {"$gt": fresh}, "lo": {"$lte": top}},
-            sort=[("lo", 1)],
-            limit=1,
-        )
-        return next((int(b["lo"]) - 1 for b in await pending.to_list()), top)
+        left = []
+        for claim in counter.get("pending", []):
+            if claim["at"] <= fresh:
+                continue
+            if claim.get("w"):
+                name, record_id, version = claim["w"]
+                doc = await state["db"][name].find_one({"_id": record_id}, {"version": 1})
+                if doc is not None and doc["version"] >= version:
+                    continue
+            left.append(int(claim["lo"]))
+        return min(left) - 1 if left else int(counter["n"])
 
     async def changes(request: Request) -> Response:
         limit = int(request.query_params.get("limit", "100"))

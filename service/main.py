@@ -23,12 +23,13 @@ from service.changes import routes as change_routes
 from service.db import is_unavailable
 from service.explorer import routes as explorer
 from service.middleware.cors import Cors
+from service.middleware.errors import UnexpectedErrors
 from service.middleware.headers import ResponseHeaders
 from service.middleware.limits import RequestLimits
 from service.middleware.observability import Metrics, Observe
 from service.middleware.ratelimit import RateLimit
 from service.middleware.strict_json import JsonLimits
-from service.problems import Problem, Unavailable
+from service.problems import Problem, Unavailable, unexpected
 from service.query_params import reject_unknown_query
 from service.records.routes import build_router
 from service.records.routes.params import document_comma_lists, filter_components
@@ -138,14 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             problem: Problem = Unavailable("The database is unreachable; retry shortly.")
         else:
             log.error("database error: %s", type(exc).__name__)
-            problem = Problem("An unexpected error occurred.", status=500, slug="internal-error")
+            problem = unexpected()
         return problem.response(request.url.path)
 
     app.add_exception_handler(PyMongoError, on_database_error)
 
     # The HTTP stack, outermost first: request ids, logs and metrics see every answer;
     # security and cache headers and CORS apply to errors too; the rate limit runs before
-    # the body is read; the request limits refuse hostile input before any route runs.
+    # the body is read; the request limits refuse hostile input before any route runs; a
+    # fault of ours becomes a 500 problem inside all of them.
     stack = [
         (Observe, {"metrics": metrics}),
         (ResponseHeaders, {}),
@@ -173,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
             },
         ),
+        (UnexpectedErrors, {}),
     ]
     for middleware, options in reversed(stack):
         app.add_middleware(middleware, **options)  # type: ignore[arg-type]

@@ -164,6 +164,11 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+def unexpected() -> Problem:
+    """The answer to a fault of ours: no detail of it leaves the service."""
+    return Problem("An unexpected error occurred.", status=500, slug="internal-error")
+
+
 def install(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
@@ -187,9 +192,9 @@ def install(app: FastAPI) -> None:
         return problem.response(request.url.path)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        """Only errors of the middleware itself get here (see `middleware/errors.py`)."""
         log.exception("unhandled error", extra={"path": request.url.path})
-        problem = Problem("An unexpected error occurred.", status=500, slug="internal-error")
-        return problem.response(request.url.path)
+        return unexpected().response(request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -2,8 +2,13 @@
 
 import secrets
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.auth.principal import Role
+
+#: Rate-limit policies: one per role, and `anonymous`, which also applies to any role left out.
+RATE_LIMIT_POLICIES = ("anonymous", *(r.value for r in Role))
 
 
 class Settings(BaseSettings):
@@ -62,6 +67,28 @@ class Settings(BaseSettings):
         description="Service processes sharing the load; each enforces limit / processes.",
     )
     key_cache_s: float = Field(
-        default=5.0, description="How long a verified key is remembered by one process."
+        default=0.0,
+        ge=0,
+        description="How long one process may remember a verified key (0: never). Above 0, "
+        "a revoked key keeps working on other processes for up to this long.",
     )
     log_level: str = Field(default="INFO")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _every_request_has_a_limit(cls, limits: dict[str, int]) -> dict[str, int]:
+        """Checked at start-up: a request without a policy would otherwise fail (a 500)."""
+        if "anonymous" not in limits:
+            raise ValueError(
+                "RATE_LIMITS needs an `anonymous` entry: it limits callers without a key and "
+                "every role the setting leaves out"
+            )
+        unknown = sorted(set(limits) - set(RATE_LIMIT_POLICIES))
+        if unknown:
+            raise ValueError(
+                f"RATE_LIMITS names unknown policies {unknown}; "
+                f"use {', '.join(RATE_LIMIT_POLICIES)}"
+            )
+        if any(n < 1 for n in limits.values()):
+            raise ValueError("RATE_LIMITS values must be at least 1 request per window")
+        return limits

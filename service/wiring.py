@@ -51,10 +51,7 @@ class Services:
         db = client[settings.database]
         signer = Signer(settings.cursor_secret)
         sequence = Sequence(db["sequence"], settings.change_stale_after_s)
-        repositories = {
-            r.name: Repository(db, r, sequence, signer, settings.change_stale_after_s)
-            for r in RESOURCES
-        }
+        repositories = {r.name: Repository(db, r, sequence, signer) for r in RESOURCES}
         return cls(
             settings=settings,
             client=client,
@@ -71,7 +68,7 @@ class Services:
 
     async def prepare(self) -> None:
         """Create every index, and the bootstrap admin key when the settings name one."""
-        await self.sequence.create_indexes()
+        await self.sequence.prepare()
         await self.keys.create_indexes()
         await self.idempotency.create_indexes()
         for repository in self.repositories.values():

@@ -5,10 +5,15 @@ import gzip
 import json
 import logging
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from pydantic import ValidationError
 
 from service.logs import JsonFormatter
-from tests.conftest import ADMIN, ADMIN_SECRET
+from service.main import create_app
+from service.settings import Settings
+from tests.conftest import ADMIN, ADMIN_SECRET, settings_for
 from tests.factories import event, unique_id
 
 ORIGIN = "https://explorer.example"
@@ -146,3 +151,28 @@ async def test_metrics_count_requests_latency_and_database_errors(client):
     assert 'http_requests_total{method="GET",route="/v1/vocab",status="200"}' in text
     assert 'http_request_duration_seconds_bucket{le="0.05",method="GET",route="/v1/vocab"}' in text
     assert "# TYPE db_errors_total counter" in text
+
+
+async def test_an_unexpected_error_is_a_problem_with_every_header(database_uri):
+    """A bug (an exception no handler expects) still passes through the HTTP stack."""
+    app = create_app(settings_for(database_uri))
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/broken", broken)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            r = await c.get("/v1/broken", headers={"X-Request-ID": "bug-report-1"})
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "a bug" not in r.text
+    assert r.headers["x-request-id"] == "bug-report-1"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_rate_limits_without_an_anonymous_entry_are_refused_at_start():
+    with pytest.raises(ValidationError, match="anonymous"):
+        Settings(rate_limits={"admin": 100, "editor": 100, "partner": 100, "reader": 100})

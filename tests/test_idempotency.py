@@ -53,10 +53,12 @@ async def test_keys_are_scoped_to_the_caller(fresh_client):
 
 
 async def test_duplicate_while_the_first_is_in_flight_is_409(fresh_client):
-    payload = {"records": [{"id": unique_id("slow"), **event()} for _ in range(400)]}
+    # 1,000 records keep the first request busy for a while; the duplicate starts once the
+    # first has claimed the key (its claim is the first thing it awaits).
+    payload = {"records": [{"id": unique_id("slow"), **event()} for _ in range(1000)]}
 
     async def duplicate_soon() -> httpx.Response:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.05)
         r: httpx.Response = await fresh_client.post(
             "/v1/events/bulk", json=payload, headers=keyed("slow")
         )
@@ -66,7 +68,7 @@ async def test_duplicate_while_the_first_is_in_flight_is_409(fresh_client):
         fresh_client.post("/v1/events/bulk", json=payload, headers=keyed("slow")),
         duplicate_soon(),
     )
-    assert first.status_code == 200 and first.json()["summary"]["created"] == 400
+    assert first.status_code == 200 and first.json()["summary"]["created"] == 1000
     assert duplicate.status_code == 409, duplicate.text
     assert duplicate.headers["retry-after"]
     later = await fresh_client.post("/v1/events/bulk", json=payload, headers=keyed("slow"))

@@ -50,3 +50,14 @@ async def test_revisions_record_which_key_made_each_change(fresh_client):
     assert [(r["version"], r["by"]) for r in revisions] == [(2, "curator"), (1, "partner-x")]
     record = (await fresh_client.get(f"/v1/events/{record_id}")).json()
     assert record["owner"] == "partner-x" and record["updated_by"] == "curator"
+
+
+async def test_a_revoked_key_is_401_at_once_on_every_instance(app_client):
+    database = f"test_revoke_{unique_id()}".replace("-", "_")
+    async with app_client(database=database) as one, app_client(database=database) as other:
+        headers = await issue_key(one, "revoked-elsewhere", "editor")
+        url = f"/v1/events/{unique_id()}"
+        assert (await other.put(url, json=event(), headers=headers)).status_code == 201
+        assert (await one.delete("/v1/keys/revoked-elsewhere", headers=ADMIN)).status_code == 204
+        r = await other.put(url, json=event(title="After revocation"), headers=headers)
+        assert r.status_code == 401

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN
-from tests.factories import event, project, unique_id
+from tests.factories import event, issue_key, project, unique_id
 
 pytestmark = pytest.mark.parametrize(
     ("collection", "make"), [("events", event), ("projects", project)]
@@ -186,19 +186,74 @@ async def test_concurrent_writers_from_one_version_never_both_win(client, collec
     assert (await client.get(f"/v1/{collection}/{rid}")).json()["version"] == 2
 
 
-async def test_list_pages_with_cursor_and_link(client, collection, make):
-    for _ in range(3):
-        await put(client, collection, unique_id(), make())
-    first = await client.get(f"/v1/{collection}", params={"limit": 2})
+async def test_list_pages_with_cursor_and_link(fresh_client, collection, make):
+    written = {unique_id() for _ in range(3)}
+    for rid in written:
+        await put(fresh_client, collection, rid, make())
+    first = await fresh_client.get(f"/v1/{collection}", params={"limit": 2})
     assert len(first.json()["data"]) == 2
     nxt = first.json()["next"]
     assert nxt and 'rel="next"' in first.headers["link"]
-    second = await client.get(f"/v1/{collection}", params={"limit": 2, "cursor": nxt})
-    ids_1 = {r["id"] for r in first.json()["data"]}
-    ids_2 = {r["id"] for r in second.json()["data"]}
-    assert not ids_1 & ids_2
+    second = await fresh_client.get(f"/v1/{collection}", params={"limit": 2, "cursor": nxt})
+    assert second.json()["next"] is None and "link" not in second.headers
+    ids_1 = [r["id"] for r in first.json()["data"]]
+    ids_2 = [r["id"] for r in second.json()["data"]]
+    assert len(ids_2) == 1
+    assert sorted(ids_1 + ids_2) == sorted(written)
 
 
 async def test_tampered_cursor_is_422(client, collection, make):
     r = await client.get(f"/v1/{collection}", params={"cursor": "eyJzIjoxfQ.AAAA"})
     assert r.status_code == 422
+
+
+async def test_post_never_takes_the_id_of_a_deleted_record(app_client, collection, make):
+    async with app_client() as c:
+        partner = await issue_key(c, "partner-posting", "partner")
+        title = f"Recycled title {unique_id()}"
+        first = await c.post(f"/v1/{collection}", json=make(title=title), headers=ADMIN)
+        deleted = first.json()["id"]
+        assert (await c.delete(f"/v1/{collection}/{deleted}", headers=ADMIN)).status_code == 204
+        for headers, owner in ((partner, "partner-posting"), (ADMIN, "bootstrap-admin")):
+            r = await c.post(f"/v1/{collection}", json=make(title=title), headers=headers)
+            assert r.status_code == 201, r.text
+            created = r.json()
+            assert created["id"] != deleted
+            assert created["version"] == 1 and created["owner"] == owner
+            history = (await c.get(f"/v1/{collection}/{created['id']}/revisions")).json()
+            assert [rev["version"] for rev in history["data"]] == [1]
+        assert (await c.get(f"/v1/{collection}/{deleted}")).status_code == 410
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "RESTORE"])
+async def test_if_match_star_needs_a_current_record_on_every_write(
+    client, collection, make, method
+):
+    rid = unique_id()
+    star = {**ADMIN, "If-Match": "*"}
+    c: httpx.AsyncClient = client
+
+    async def write(target: str) -> httpx.Response:
+        url = f"/v1/{collection}/{target}"
+        if method == "PUT":
+            return await c.put(url, json=make(), headers=star)
+        if method == "PATCH":
+            return await c.patch(url, json={"summary": "Starred"}, headers=star)
+        if method == "DELETE":
+            return await c.delete(url, headers=star)
+        return await c.post(f"{url}/revisions/1/restore", headers=star)
+
+    assert (await write(unique_id("missing"))).status_code == 412
+    await put(client, collection, rid, make())
+    assert (await write(rid)).status_code in (200, 204)
+
+
+async def test_deleting_another_partners_tombstone_is_410(app_client, collection, make):
+    async with app_client() as c:
+        owner = await issue_key(c, "partner-owner", "partner")
+        other = await issue_key(c, "partner-other", "partner")
+        rid = unique_id()
+        await c.put(f"/v1/{collection}/{rid}", json=make(), headers=owner)
+        assert (await c.delete(f"/v1/{collection}/{rid}", headers=owner)).status_code == 204
+        r = await c.delete(f"/v1/{collection}/{rid}", headers=other)
+        assert r.status_code == 410, r.text

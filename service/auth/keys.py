@@ -35,7 +35,7 @@ class IssuedKey:
 
 
 class KeyStore:
-    def __init__(self, db: AsyncDatabase[Document], cache_s: float = 5.0) -> None:
+    def __init__(self, db: AsyncDatabase[Document], cache_s: float = 0.0) -> None:
         self.col = db["keys"]
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, Principal | None]] = {}
@@ -65,6 +65,8 @@ class KeyStore:
             await self.create(name, role, secret)
 
     async def verify(self, secret: str) -> Principal | None:
+        """The key's principal, looked up every time unless the deployment lets a process
+        remember keys (`cache_s`), which delays revocations made by other processes."""
         digest = hash_secret(secret)
         now = time.monotonic()
         cached = self._cache.get(digest)
@@ -72,6 +74,8 @@ class KeyStore:
             return cached[1]
         doc = await self.col.find_one({"hash": digest}, projection={"role": 1})
         found = Principal(doc["_id"], Role(doc["role"])) if doc else None
+        if self._cache_s <= 0:
+            return found
         if len(self._cache) >= 10_000:
             self._cache.clear()
         self._cache[digest] = (now + self._cache_s, found)

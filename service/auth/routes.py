@@ -97,7 +97,9 @@ async def list_keys(request: Request, _: Admin) -> Response:
     "/{name}",
     operation_id="revoke_key",
     summary="Revoke an API key (admin)",
-    description="Takes effect at once: the next request with that secret answers 401.",
+    description="Takes effect at once: the next request with that secret answers 401, on "
+    "every instance (a deployment that sets `KEY_CACHE_S` lets instances remember keys for "
+    "that long, and so delays revocations made elsewhere).",
     status_code=204,
     responses=error_responses(401, 403, 404, 422, 503),
 )

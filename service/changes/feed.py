@@ -53,8 +53,39 @@ class Feed:
     def token(self, position: int) -> str:
         return self._signer.dump({"c": position})
 
+    async def horizon(self) -> int:
+        """The highest sequence number below which no write can still land.
+
+        The counter is read first: every claim at or below its value is either pending there
+        or settled. A single write's claim is settled once its record holds that version or
+        a later one (the write landed, or lost its race and never will); those are checked
+        here, one query per collection, and dropped. The horizon stops below the oldest claim
+        left, or is the counter itself when none is left."""
+        top, claims = await self._sequence.pending()
+        if not claims:
+            return top
+        wanted: dict[str, list[str]] = {}
+        for claim in claims:
+            if claim.write is not None:
+                wanted.setdefault(claim.write[0], []).append(claim.write[1])
+        stored = {
+            (name, record_id): version
+            for name, ids in wanted.items()
+            if name in self._repositories
+            for record_id, version in (await self._repositories[name].versions(ids)).items()
+        }
+        settled = [
+            c.token
+            for c in claims
+            if c.write is not None and stored.get(c.write[:2], 0) >= c.write[2]
+        ]
+        if settled:
+            await self._sequence.forget(settled)
+        left = [c.lo for c in claims if c.token not in settled]
+        return min(left) - 1 if left else top
+
     async def page(self, since: int, limit: int, collections: Seq[str]) -> Page:
-        horizon = await self._sequence.horizon()  # first: everything below it has landed
+        horizon = await self.horizon()  # first: everything below it has landed
         if horizon <= since:
             return Page([], since, False)
         runs = [

@@ -10,7 +10,7 @@ from service.auth.deps import Writer
 from service.records.resource import Resource
 from service.records.routes.examples import body_examples
 from service.records.routes.repository_dep import repository_for
-from service.records.storage.bulk import MAX_ITEMS, summary
+from service.records.storage.bulk import MAX_ITEMS, summary, upsert_many
 from service.records.storage.repository import Repository
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
@@ -80,7 +80,7 @@ def bulk_router(resource: Resource) -> APIRouter:
     ) -> Response:
 
         async def run() -> Response:
-            results = await repository.bulk(body.records, who)  # type: ignore[attr-defined]
+            results = await upsert_many(repository, body.records, who)  # type: ignore[attr-defined]
             return JSONBytes({"results": results, "summary": summary(results)})
 
         return await respond(request, who, idempotency_key, run)

@@ -80,8 +80,6 @@ def item_router(resource: Resource) -> APIRouter:
             str | None, Header(description="`*`: create only, 412 if it exists.")
         ] = None,
     ) -> Response:
-        if if_match is not None and if_match.strip() == "*":
-            await repository.get(record_id)  # If-Match: * needs a current record
         written = await repository.put(
             record_id,
             record,

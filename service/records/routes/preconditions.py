@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Header
 
 from service.problems import Invalid
+from service.records.storage.write_protocol import Pin
 
 #: A version ETag this service issued (`"3"`, optionally weak), or `*`.
 ETAG_PATTERN = r'^\s*(\*|(W/)?"[1-9][0-9]{0,9}")\s*$'
@@ -21,10 +22,12 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def parse_version_tag(header: str | None, name: str) -> int | None:
-    """The version an `If-Match` header pins, or None when absent or `*`."""
-    if header is None or header.strip() == "*":
+def parse_version_tag(header: str | None, name: str) -> Pin:
+    """The version an `If-Match` header pins, `*` for any current record, or None."""
+    if header is None:
         return None
+    if header.strip() == "*":
+        return "*"
     tag = header.strip().removeprefix("W/").strip('"')
     if not tag.isdigit():
         raise Invalid(

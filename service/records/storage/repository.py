@@ -1,40 +1,25 @@
-"""Versioned writes, revisions and tombstones for one collection.
+"""Versioned writes, revisions and tombstones for one collection, and its reads.
 
-How a write stays correct without transactions (FerretDB has none, and applies conditional
-updates non-atomically):
-
-1. Read the current record (version v) and build the new content. If it equals what is
-   stored, nothing is written ("unchanged").
-2. Claim a change-sequence block (see `sequence.py`).
-3. Insert the revision `<collection>/<id>/<v+1>`. The insert is the lock: of two writers
-   racing from version v exactly one succeeds; the other re-reads and retries, or answers
-   412 when the client pinned `If-Match`.
-4. Replace the record where its version is still v, then release the sequence block.
-
-A writer that dies between 3 and 4 leaves a revision ahead of its record. The next writer
-that collides with it after `stale_after` seconds rolls it forward (applies it to the record
-with a new sequence number), so a crash never wedges a record and never loses a revision.
+Every write goes through `write_protocol.py`: read the record, plan the next version, land it
+with a conditional update on the version read (the update is the lock), then store its
+revision. A writer that loses its race re-reads and tries again, up to a limit, or answers 412
+at once when the client pinned the version (`If-Match`) or asked for a create only.
 """
 
 import asyncio
-import contextlib
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 from slugify import slugify
 
 from service.auth.principal import Principal
-from service.clock import now_iso
 from service.db import Document
-from service.problems import Forbidden, Gone, NotFound, PreconditionFailed, invalid_body
-from service.records.derive import derive
+from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
 from service.records.grammar.query import Filters, PageRequest
 from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
@@ -44,10 +29,16 @@ from service.records.storage.documents import HIDDEN, content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
 from service.records.storage.sequence import Sequence
+from service.records.storage.write_protocol import (
+    Change,
+    Pin,
+    Status,
+    Writes,
+    check,
+    next_doc,
+    tombstone,
+)
 from service.tokens import Signer
-
-Status = Literal["created", "updated", "unchanged", "deleted"]
-Builder = Callable[[Document | None], Awaitable[RecordFields]]
 
 _MAX_ATTEMPTS = 50
 
@@ -62,15 +53,15 @@ class Written:
         return int(self.record["version"])
 
 
+def _pinned(if_match: Pin) -> bool:
+    """A write pinned to a version answers 412 when it loses a race instead of retrying."""
+    return isinstance(if_match, int)
+
+
 async def _backoff(attempt: int) -> None:
-    """Wait a little before retrying a collision, longer each time, so that racing writers
-    spread out and a writer that died mid-write is rolled forward (after `stale_after`)
-    within the retries instead of failing the request."""
-    await asyncio.sleep(min(0.005 * (attempt + 1), 0.25))
-
-
-class _Collision(Exception):
-    """Another writer took the next version first."""
+    """Wait a little before retrying a lost race, longer each time, so that racing writers
+    spread out instead of colliding again."""
+    await asyncio.sleep(min(0.002 * (attempt + 1), 0.1))
 
 
 class Repository:
@@ -80,14 +71,12 @@ class Repository:
         resource: Resource,
         sequence: Sequence,
         signer: Signer,
-        stale_after: float = 5.0,
     ) -> None:
         self.signer = signer
         self.resource = resource
         self.col = db[resource.name]
         self.revisions = db["revisions"]
-        self.sequence = sequence
-        self._stale_after = stale_after
+        self.writes = Writes(self.col, self.revisions, sequence)
 
     async def create_indexes(self) -> None:
         await self.col.create_index([("_seq", ASCENDING)])
@@ -181,18 +170,22 @@ class Repository:
         return change
 
     async def revision_list(self, record_id: str) -> list[Document]:
-        await self.get_any(record_id)
+        """Newest first. The current version is listed even when its writer died before
+        storing its revision (the next write stores it)."""
+        current = await self.get_any(record_id)
         cursor = self.revisions.find(
             {"collection": self.resource.name, "record_id": record_id},
-            projection={"record": 0},
+            projection={"record": 0, "tombstone": 0},
             sort=[("version", DESCENDING)],
         )
-        return [self._revision_summary(r) async for r in cursor]
+        found = [self._revision_summary(r) async for r in cursor]
+        if not found or found[0]["version"] < current["version"]:
+            found.insert(0, self._revision_summary(self.writes.revision_of(current)))
+        return found
 
     async def revision(self, record_id: str, version: int) -> Document:
-        rev = await self.revisions.find_one({"_id": self._revision_id(record_id, version)})
+        rev = await self._revision(record_id, version)
         if rev is None:
-            await self.get_any(record_id)
             raise NotFound(f"{self.resource.singular} {record_id!r} has no version {version}.")
         summary = self._revision_summary(rev)
         summary["record"] = public(rev["record"]) if rev.get("record") else None
@@ -212,20 +205,29 @@ class Repository:
         fields: RecordFields,
         principal: Principal,
         *,
-        if_match: int | None = None,
+        if_match: Pin = None,
         create_only: bool = False,
+        new_id: bool = False,
     ) -> Written:
-        async def build(_: Document | None) -> RecordFields:
-            return fields
+        def plan(current: Document | None) -> Change | None:
+            return self.plan(
+                record_id,
+                current,
+                fields,
+                principal,
+                if_match=if_match,
+                create_only=create_only,
+                new_id=new_id,
+            )
 
-        return await self._write(record_id, build, principal, if_match, create_only)
+        return await self._write(record_id, plan, _pinned(if_match) or create_only or new_id)
 
     async def create(self, fields: RecordFields, principal: Principal) -> Written:
         """A new record with an id made from its title (`-2`, `-3`... when taken)."""
         base = slugify(fields.title, max_length=90, word_boundary=True) or "record"
         base = base if len(base) >= 3 else f"{base}-{self.resource.singular}"
         try:
-            return await self.put(base, fields, principal, create_only=True)
+            return await self.put(base, fields, principal, new_id=True)
         except PreconditionFailed:
             pass
         # Taken: one query for the numbered ids in use, not one lookup per candidate.
@@ -237,7 +239,7 @@ class Repository:
             if record_id in taken:
                 continue
             try:
-                return await self.put(record_id, fields, principal, create_only=True)
+                return await self.put(record_id, fields, principal, new_id=True)
             except PreconditionFailed:
                 continue
         raise PreconditionFailed(f"Too many records are titled {fields.title!r}.")
@@ -248,71 +250,92 @@ class Repository:
         merge: Callable[[Document], Document],
         principal: Principal,
         *,
-        if_match: int | None = None,
+        if_match: Pin = None,
     ) -> Written:
         """Apply `merge` to the current content (JSON Merge Patch) and validate the result."""
 
-        async def build(current: Document | None) -> RecordFields:
+        def plan(current: Document | None) -> Change | None:
+            check(self.resource, current, principal, if_match, create_only=False)
             if current is None:
                 raise NotFound(f"There is no {self.resource.singular} {record_id!r}.")
             if current["_deleted"]:
                 raise Gone(f"The {self.resource.singular} {record_id!r} was deleted.")
-            return self.validate(merge(content(current)))
+            fields = self.validate(merge(content(current)))
+            return self.plan(record_id, current, fields, principal, if_match=if_match)
 
-        return await self._write(record_id, build, principal, if_match, False)
+        return await self._write(record_id, plan, _pinned(if_match))
 
     async def restore(
-        self, record_id: str, version: int, principal: Principal, *, if_match: int | None = None
+        self, record_id: str, version: int, principal: Principal, *, if_match: Pin = None
     ) -> Written:
         """Make revision `version` current again, as a new version; undeletes too."""
-        rev = await self.revisions.find_one({"_id": self._revision_id(record_id, version)})
+        if if_match is not None:  # a precondition on a missing record is a 412, not a 404
+            check(self.resource, await self.find(record_id), principal, if_match, False)
+        rev = await self._revision(record_id, version)
         if rev is None or not rev.get("record"):
-            await self.get_any(record_id)
             raise NotFound(
                 f"{self.resource.singular} {record_id!r} has no restorable version {version}."
             )
         fields = self.validate(content(rev["record"]))
 
-        async def build(_: Document | None) -> RecordFields:
-            return fields
+        def plan(current: Document | None) -> Change | None:
+            return self.plan(
+                record_id,
+                current,
+                fields,
+                principal,
+                if_match=if_match,
+                op="restore",
+                restored_from=version,
+            )
 
-        return await self._write(
-            record_id, build, principal, if_match, False, op="restore", restored_from=version
-        )
+        return await self._write(record_id, plan, _pinned(if_match))
 
     async def delete(
-        self, record_id: str, principal: Principal, *, if_match: int | None = None
+        self, record_id: str, principal: Principal, *, if_match: Pin = None
     ) -> Written:
-        for attempt in range(_MAX_ATTEMPTS):
-            current = await self.find(record_id)
-            if current is None:
+        def plan(current: Document | None) -> Change | None:
+            if current is None and if_match is None:
                 raise NotFound(f"There is no {self.resource.singular} {record_id!r}.")
-            self._check(current, principal, if_match, create_only=False)
-            if current["_deleted"]:
+            if current is not None and current["_deleted"]:
                 raise Gone(f"The {self.resource.singular} {record_id!r} was deleted.")
-            stamp = now_iso()
-            tombstone = {k: current[k] for k in ("_id", "created_at", "created_by", "owner")} | {
-                "version": current["version"] + 1,
-                "updated_at": stamp,
-                "updated_by": principal.name,
-                "deleted": True,
-                "_deleted": True,
-            }
-            try:
-                await self._commit(current, tombstone, principal, "delete", None)
-            except _Collision:
-                if if_match is not None:
-                    raise self._stale(record_id) from None
-                await _backoff(attempt)
-                continue
-            return Written(public(tombstone), "deleted")
-        raise self._stale(record_id)
+            check(self.resource, current, principal, if_match, create_only=False)
+            assert current is not None  # a precondition on a missing record failed above
+            return Change(current, tombstone(current, principal))
 
-    async def bulk(self, items: list[Any], principal: Principal) -> list[Document]:
-        """Create or replace many records by id, each atomically on its own (see `bulk.py`)."""
-        from service.records.storage.bulk import BulkWrite
+        return await self._write(record_id, plan, _pinned(if_match))
 
-        return await BulkWrite(self, principal).run(items)
+    async def versions(self, record_ids: list[str]) -> dict[str, int]:
+        """The stored version of each of these ids that exists."""
+        found = self.col.find({"_id": {"$in": record_ids}}, projection={"version": 1})
+        return {d["_id"]: int(d["version"]) async for d in found}
+
+    async def find_many(self, record_ids: list[str]) -> dict[str, Document]:
+        """The stored documents of these ids, tombstones included, by id."""
+        return {d["_id"]: d async for d in self.col.find({"_id": {"$in": record_ids}})}
+
+    def plan(
+        self,
+        record_id: str,
+        current: Document | None,
+        fields: RecordFields,
+        principal: Principal,
+        *,
+        if_match: Pin = None,
+        create_only: bool = False,
+        new_id: bool = False,
+        op: str | None = None,
+        restored_from: int | None = None,
+    ) -> Change | None:
+        """The change that writes `fields` over `current` (as read), or None when it would
+        change nothing. Raises the problem when a precondition or the owner forbids it."""
+        check(self.resource, current, principal, if_match, create_only, new_id)
+        doc = next_doc(record_id, current, fields, principal, op, restored_from)
+        return None if doc is None else Change(current, doc)
+
+    async def commit(self, changes: list[Change]) -> list[bool]:
+        """Land the changes (see `write_protocol.py`); which ones landed."""
+        return await self.writes.commit(changes)
 
     def validate(self, data: Any) -> RecordFields:
         try:
@@ -320,153 +343,37 @@ class Repository:
         except ValidationError as exc:
             raise invalid_body(exc) from None
 
-    # --- the write protocol ------------------------------------------------------------
+    # --- one record, retried until it lands ---------------------------------------------
 
     async def _write(
         self,
         record_id: str,
-        build: Builder,
-        principal: Principal,
-        if_match: int | None,
-        create_only: bool,
-        op: str | None = None,
-        restored_from: int | None = None,
+        plan: Callable[[Document | None], Change | None],
+        pinned: bool,
     ) -> Written:
+        """Read, plan and commit until the change lands; a lost race is a 412 when `pinned`."""
         for attempt in range(_MAX_ATTEMPTS):
             current = await self.find(record_id)
-            self._check(current, principal, if_match, create_only)
-            doc = self._next_doc(record_id, current, await build(current), principal)
-            if doc is None:
-                return Written(public(current), "unchanged")  # type: ignore[arg-type]
-            alive = current is not None and not current["_deleted"]
-            kind = op or ("update" if alive else "create")
-            try:
-                await self._commit(current, doc, principal, kind, restored_from)
-            except _Collision:
-                if if_match is not None or create_only:
-                    raise self._stale(record_id) from None
-                await _backoff(attempt)
-                continue
-            return Written(public(doc), "updated" if alive else "created")
+            change = plan(current)
+            if change is None:
+                assert current is not None  # only an existing record can be unchanged
+                await self.writes.repair([current])
+                return Written(public(current), "unchanged")
+            if (await self.commit([change]))[0]:
+                return Written(public(change.doc), change.status)
+            if pinned:
+                break
+            await _backoff(attempt)
         raise self._stale(record_id)
 
-    @staticmethod
-    def _next_doc(
-        record_id: str, current: Document | None, fields: RecordFields, principal: Principal
-    ) -> Document | None:
-        """The document to store next, or None when `fields` would change nothing."""
-        fields, derived = derive(fields)
-        body = fields.model_dump(mode="json") | derived
-        alive = current is not None and not current["_deleted"]
-        if alive and all(current.get(k) == v for k, v in body.items()):  # type: ignore[union-attr]
-            return None
-        stamp = now_iso()
-        first = current or {"created_at": stamp, "created_by": principal.name}
-        return {
-            "_id": record_id,
-            "version": (current["version"] if current else 0) + 1,
-            "created_at": first["created_at"],
-            "updated_at": stamp,
-            "created_by": first["created_by"],
-            "updated_by": principal.name,
-            "owner": current["owner"] if current else principal.name,
-            **body,
-            "_deleted": False,
-        }
-
-    def _check(
-        self,
-        current: Document | None,
-        principal: Principal,
-        if_match: int | None,
-        create_only: bool,
-    ) -> None:
-        alive = current is not None and not current["_deleted"]
-        if create_only and alive:
-            raise PreconditionFailed(
-                f"The {self.resource.singular} {current['_id']!r} already exists.",  # type: ignore[index]
-            )
-        if if_match is not None and (current is None or current["version"] != if_match):
-            raise PreconditionFailed(
-                f"If-Match: version {if_match} is not the current version.",
-                current_version=current["version"] if current else None,
-            )
-        if current is not None and not principal.may_change(current["owner"]):
-            raise Forbidden(
-                f"{principal.name!r} may not change the {self.resource.singular} "
-                f"{current['_id']!r}, which belongs to {current['owner']!r}."
-            )
-
-    async def _commit(
-        self,
-        current: Document | None,
-        doc: Document,
-        principal: Principal,
-        op: str,
-        restored_from: int | None,
-        seq: int | None = None,
-    ) -> None:
-        """Steps 2-4 of the protocol. Raises `_Collision` when another writer won.
-
-        `seq`: a number from a block the caller holds (bulk writes); otherwise one is claimed.
-        """
-        async with contextlib.AsyncExitStack() as held:
-            if seq is None:
-                seq = (await held.enter_async_context(self.sequence.hold())).lo
-            doc["_seq"] = seq
-            revision = self._revision_doc(doc, principal, op, restored_from)
-            try:
-                await self.revisions.insert_one(revision)
-            except DuplicateKeyError:
-                await self._roll_forward(doc["_id"], current, doc["version"])
-                raise _Collision from None
-            if current is None:
-                try:
-                    await self.col.insert_one(doc)
-                except DuplicateKeyError:
-                    await self.revisions.delete_one({"_id": revision["_id"]})
-                    raise _Collision from None
-            else:
-                result = await self.col.replace_one(
-                    {"_id": doc["_id"], "version": current["version"]}, doc
-                )
-                if result.matched_count == 0:
-                    await self.revisions.delete_one({"_id": revision["_id"]})
-                    raise _Collision
-
-    def _revision_doc(
-        self, doc: Document, principal: Principal, op: str, restored_from: int | None
-    ) -> Document:
-        return {
-            "_id": self._revision_id(doc["_id"], doc["version"]),
-            "collection": self.resource.name,
-            "record_id": doc["_id"],
-            "version": doc["version"],
-            "op": op,
-            "at": doc["updated_at"],
-            "at_epoch": time.time(),
-            "by": principal.name,
-            "restored_from": restored_from,
-            "record": None if doc["_deleted"] else doc,
-            "tombstone": doc if doc["_deleted"] else None,
-        }
-
-    async def _roll_forward(self, record_id: str, current: Document | None, version: int) -> None:
-        """Finish the write of a writer that died after claiming `version` (a create too)."""
-        rev = await self.revisions.find_one({"_id": self._revision_id(record_id, version)})
-        if rev is None or time.time() - rev.get("at_epoch", 0) < self._stale_after:
-            return  # still in flight, or already undone: just retry
-        doc = rev["record"] or rev["tombstone"]
-        async with self.sequence.hold() as block:
-            doc["_seq"] = block.lo
-            if current is None:
-                with contextlib.suppress(DuplicateKeyError):  # another writer finished it
-                    await self.col.insert_one(doc)
-            else:
-                await self.col.replace_one({"_id": doc["_id"], "version": version - 1}, doc)
-
-    def _revision_id(self, record_id: str, version: int) -> str:
-        return f"{self.resource.name}/{record_id}/{version}"
+    async def _revision(self, record_id: str, version: int) -> Document | None:
+        """A stored revision, or the current record's own when its writer died before
+        storing it. NotFound when there is no such record at all."""
+        rev = await self.revisions.find_one({"_id": self.writes.revision_id(record_id, version)})
+        if rev is not None:
+            return rev
+        current = await self.get_any(record_id)
+        return self.writes.revision_of(current) if current["version"] == version else None
 
     def _stale(self, record_id: str) -> PreconditionFailed:
         return PreconditionFailed(

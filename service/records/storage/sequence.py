@@ -1,89 +1,136 @@
-"""The change sequence: a global, gap-free order of writes, and the horizon a reader may trust.
+"""The change sequence: one increasing order of writes, and the claims still in flight.
 
-Every write takes a sequence number before it lands and stamps it on the record, so the
-changes feed can serve records ordered by it. Numbers are handed out in blocks (one per write,
-or one per bulk request) stored as documents `{_id: hi, lo, at, done}` in the `sequence`
-collection. A block is claimed by inserting it: the primary key on `_id` and a unique index
-on `lo` make two claims of overlapping numbers impossible, on MongoDB and on FerretDB alike
-(FerretDB applies conditional updates and `$inc` non-atomically; inserts are atomic).
+Every write takes a sequence number before it lands and stamps it on the record (`_seq`), so
+the changes feed can serve records in that order. Numbers come from one counter document,
+`{_id: "changes", n, pending}` in the `sequence` collection, claimed with one atomic
+`find_one_and_update` (an update pipeline: `n` grows by the block's size and the claim is
+appended to `pending` in the same step, so no reader can see the number without its claim).
+Numbers are unique and increasing but not gap-free: a writer that loses a race to a
+concurrent writer never uses its number.
 
-A block stays *pending* until its write has landed. The *horizon* is the highest number below
-which nothing is pending: a reader serving up to it can never skip a write that lands later.
-A pending block older than `stale_after` seconds is treated as abandoned (its writer died).
+A claim is *pending* until its write has landed or can no longer land. The feed serves only
+up to the horizon below every pending claim (`changes/feed.py` computes it), so a write that
+lands late is never skipped. A claim leaves `pending` in one of three ways, none of which
+costs a single write a round trip of its own:
+
+* a single write's claim names the record and the version it writes (`w`); once that record
+  is at that version or later, the claim is settled (the write landed, or lost its race and
+  never will). Readers check this and drop settled claims;
+* the next claim of the same process drops the claims it knows have landed (`landed`);
+* a claim older than `stale_after` seconds belongs to a writer that died, and is dropped.
+
+A bulk write holds a claim for its whole block (`hold`), refreshed while it runs so a slow
+batch is never taken for abandoned, and releases it when every item has landed.
 """
 
 import asyncio
 import contextlib
-import random
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from service.db import Document
 
-#: Blocks older than this are pruned (the newest is always kept). A claim reads the top and
-#: inserts right after it, within the driver's timeouts; a pruned block is far older than
-#: that, so no claimer can still be about to insert below it.
-_PRUNE_AFTER_S = 30.0
-#: How often one process prunes: the collection stays small, so every lookup stays cheap.
-_PRUNE_EVERY_S = 5.0
+_COUNTER = "changes"
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
+    """Numbers `lo`..`hi`, claimed under `token`."""
+
     lo: int
     hi: int
+    token: str
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(range(self.lo, self.hi + 1))
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A pending claim as readers see it; `write` is (collection, record id, version)."""
+
+    lo: int
+    token: str
+    write: tuple[str, str, int] | None
 
 
 class Sequence:
     def __init__(self, collection: AsyncCollection[Document], stale_after: float = 5.0) -> None:
         self._col = collection
         self._stale_after = stale_after
-        # Claims from one process never race each other; only other processes can collide.
-        self._lock = asyncio.Lock()
-        self._pruned_at = time.monotonic()
+        self._landed: list[str] = []
 
-    async def create_indexes(self) -> None:
-        await self._col.create_index([("lo", ASCENDING)], unique=True)
-        await self._col.create_index([("done", ASCENDING), ("lo", ASCENDING)])
+    async def prepare(self) -> None:
+        """Create the counter, starting above every number handed out before it existed
+        (blocks stored as `{_id: hi}` by earlier versions of the service)."""
+        if await self._col.find_one({"_id": _COUNTER}, projection={"_id": 1}) is not None:
+            return
+        last = await self._col.find_one(
+            {"_id": {"$type": "number"}}, sort=[("_id", -1)], projection={"_id": 1}
+        )
+        start = int(last["_id"]) if last else 0
+        await self._col.update_one(
+            {"_id": _COUNTER},
+            {"$setOnInsert": {"n": start, "pending": []}},
+            upsert=True,
+        )
 
-    async def _max(self) -> int:
-        last = await self._col.find_one({}, sort=[("_id", -1)], projection={"_id": 1})
-        return int(last["_id"]) if last else 0
+    async def claim(self, size: int = 1, write: tuple[str, str, int] | None = None) -> Block:
+        """Claim the next `size` numbers. `write` names what a single write is about to store,
+        so readers can tell by themselves when its claim is settled."""
+        token = uuid.uuid4().hex
+        now = time.time()
+        landed, self._landed = self._landed, []
+        top = {"$ifNull": ["$n", 0]}
+        entry: Document = {
+            "t": token,
+            "at": now,
+            "lo": {"$add": [top, 1]},
+            "w": {"$literal": list(write) if write else None},
+        }
+        kept = {
+            "$filter": {
+                "input": {"$ifNull": ["$pending", []]},
+                "as": "p",
+                "cond": {
+                    "$and": [
+                        {"$gt": ["$$p.at", now - self._stale_after]},
+                        {"$not": [{"$in": ["$$p.t", {"$literal": landed}]}]},
+                    ]
+                },
+            }
+        }
+        doc = await self._col.find_one_and_update(
+            {"_id": _COUNTER},
+            [{"$set": {"n": {"$add": [top, size]}, "pending": {"$concatArrays": [kept, [entry]]}}}],
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # an upsert returning the document after it
+        hi = int(doc["n"])
+        return Block(hi - size + 1, hi, token)
 
-    async def claim(self, size: int = 1) -> Block:
-        """Claim the next `size` numbers; release the block when the write has landed."""
-        async with self._lock:
-            for attempt in range(1000):
-                lo = await self._max() + 1
-                block = Block(lo, lo + size - 1)
-                try:
-                    await self._col.insert_one(
-                        {"_id": block.hi, "lo": block.lo, "at": time.time(), "done": False}
-                    )
-                    return block
-                except DuplicateKeyError:
-                    await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-        raise RuntimeError("could not claim a sequence block")
+    def landed(self, block: Block) -> None:
+        """The write of `block` has landed: the next claim drops its claim (no round trip)."""
+        self._landed.append(block.token)
 
     async def release(self, block: Block) -> None:
-        await self._col.update_one({"_id": block.hi}, {"$set": {"done": True}})
-        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
-            self._pruned_at = time.monotonic()
-            await self.prune()
+        await self.forget([block.token])
+
+    async def forget(self, tokens: list[str]) -> None:
+        """Drop settled claims."""
+        await self._col.update_one(
+            {"_id": _COUNTER}, {"$pull": {"pending": {"t": {"$in": tokens}}}}
+        )
 
     @contextlib.asynccontextmanager
     async def hold(self, size: int = 1) -> AsyncIterator[Block]:
         """Claim a block, keep it pending while the body runs, then release it.
 
-        While held, the block's timestamp is refreshed every `stale_after / 3` seconds, so a
+        While held, the claim's timestamp is refreshed every `stale_after / 3` seconds, so a
         slow write (a large bulk, a loaded database) is never taken for an abandoned one: only
         a writer that died stops refreshing. A quick write never refreshes at all.
         """
@@ -97,7 +144,10 @@ class Sequence:
                     await asyncio.wait_for(stop.wait(), timeout=period)
                 if stop.is_set():
                     return
-                await self.touch(block)
+                await self._col.update_one(
+                    {"_id": _COUNTER, "pending.t": block.token},
+                    {"$set": {"pending.$.at": time.time()}},
+                )
 
         beat = asyncio.create_task(heartbeat())
         try:
@@ -105,27 +155,28 @@ class Sequence:
         finally:
             stop.set()
             with contextlib.suppress(Exception):
-                await beat  # a touch in flight must finish before the release writes `done`
+                await beat  # a refresh in flight must finish before the release
             await self.release(block)
 
-    async def touch(self, block: Block) -> None:
-        """Keep a long-running block (a bulk write) from being taken for abandoned."""
-        await self._col.update_one({"_id": block.hi}, {"$set": {"at": time.time()}})
+    async def pending(self) -> tuple[int, list[Claim]]:
+        """The last number handed out, and the claims still fresh, oldest number first.
 
-    async def horizon(self) -> int:
-        """Numbers up to the horizon are final: no write can still land below it."""
-        top = await self._max()  # read first: later claims are all above it
+        Every claim at or below that number is either in the list or settled: a claim and
+        its number appear in one atomic step."""
+        doc = await self._col.find_one({"_id": _COUNTER})
+        if doc is None:
+            return 0, []
         fresh = time.time() - self._stale_after
-        pending = self._col.find(
-            {"done": False, "at": {"$gt": fresh}, "lo": {"$lte": top}},
-            sort=[("lo", ASCENDING)],
-            limit=1,
-        )
-        async for block in pending:
-            return int(block["lo"]) - 1
-        return top
+        claims = [
+            Claim(int(p["lo"]), p["t"], _write(p.get("w")))
+            for p in doc.get("pending", [])
+            if p["at"] > fresh
+        ]
+        return int(doc["n"]), sorted(claims, key=lambda c: c.lo)
 
-    async def prune(self) -> None:
-        top = await self._max()
-        old = time.time() - _PRUNE_AFTER_S
-        await self._col.delete_many({"_id": {"$lt": top}, "at": {"$lt": old}})
+
+def _write(stored: Any) -> tuple[str, str, int] | None:
+    if not stored:
+        return None
+    collection, record_id, version = stored
+    return str(collection), str(record_id), int(version)
