@@ -110,7 +110,9 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database, proces
         time.sleep(2)
         restarted = time.monotonic()
         own_database.start()
-        back = wait_for_status(url, 200, timeout=15)
+        wait_for_status(url, 200, timeout=15)
+        recovered = time.monotonic()  # the first 200 after the restart has arrived
+        back = recovered - restarted
         time.sleep(0.5)
         metrics = httpx.get(f"{service.url}/metrics").text
     finally:
@@ -127,8 +129,9 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database, proces
     counted = [line for line in metrics.splitlines() if line.startswith("db_errors_total{")]
     assert counted and sum(float(line.rsplit(" ", 1)[1]) for line in counted) > 0
     assert 'status="503"' in metrics
-    after = [s for at, s, _ in outcomes if at > restarted + back + 0.1]
-    assert after and all(s == 200 for s in after)
+    # Every request sent once the service has answered 200 again succeeds: recovery is whole.
+    after = [s for at, s, _ in outcomes if at > recovered]
+    assert after and all(s == 200 for s in after), Counter(after)
     print(
         f"\n{process} killed mid-traffic: 503 within {down:.2f} s, slowest answer while down "
         f"{max(during):.2f} s; recovered {back:.2f} s after restart; {dict(statuses)}"
