@@ -6,15 +6,32 @@ nested arrays inside a query, so each record stores them: `year`, `usd`, `usd_lo
 aggregation: `_terms` (search terms), `_date` (the primary date, sortable text), `_orgs` and
 `_currencies` (distinct organisation names and funding currencies), `_usd_all` and
 `_usd_all_lower_bound` (the USD sum over every funding item, for `include_all` statistics) and
-`_money` (one compact entry per funding item, for statistics by currency).
+`_money` (one compact entry per funding item, for statistics by currency), and `_derivation`
+(the `DERIVATION` that computed them: records stored by an older one are derived again at
+start-up, see `storage/rederive.py`).
 """
 
 from typing import Any
 
 from service.records.model import Money, RecordFields
 from service.records.search import record_terms
-from service.vocab.currencies import to_usd
+from service.vocab.countries import country_names
+from service.vocab.currencies import currency_names, to_usd
 from service.vocab.terms import LOWER_BOUND_QUALIFIERS
+
+#: Bump whenever what `derive` computes changes, so stored records are derived again.
+#: 2: search terms are the record's own words (names of countries and currencies, sector
+#: labels, kinds, funding wording, years; no sources), with spellings and variants folded.
+DERIVATION = 2
+
+
+def _search_texts(fields: RecordFields, codes: set[str]) -> list[str]:
+    """The record's own searchable words, with the names of its countries and currencies."""
+    names, currencies = country_names(), currency_names()
+    out = fields.search_texts()
+    out += [names.get(code, "") for code in sorted(codes)]
+    out += [currencies.get(m.currency, "") for m in fields.funding]
+    return out
 
 
 def with_usd(money: Money, fallback_year: int | None) -> Money:
@@ -50,13 +67,14 @@ def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
         "usd": usd,
         "usd_lower_bound": lower_bound,
         "country_codes": sorted(codes),
-        "_terms": record_terms(fields.title, fields.summary, fields.search_texts()),
+        "_terms": record_terms(fields.title, fields.summary, _search_texts(fields, codes)),
         "_date": date.value if date else None,
         "_orgs": sorted({o.name for o in fields.organisations}),
         "_currencies": sorted({m.currency for m in funding}),
         "_usd_all": usd_all,
         "_usd_all_lower_bound": usd_all_lower_bound,
         "_money": [_money(m) for m in funding],
+        "_derivation": DERIVATION,
     }
 
 

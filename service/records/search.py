@@ -4,6 +4,12 @@ Text is lower-cased, accents folded, split on anything that is not a letter or d
 (so "Xi'an" gives "xi" and "an"), stop words dropped and the rest reduced to English Snowball
 stems. A record stores its terms with a field prefix (`t:` title, `s:` summary, `o:` other
 text) for ranking, plus the bare terms for matching.
+
+Spellings are folded before stemming (British and American: "fiber" is "fibre", "-ize" is
+"-ise"), and the domain's known variants (`SYNONYMS`, published at `GET /v1/vocab/synonyms`)
+meet on one canonical word: a record that says "Jiao Tong" also stores "jiaotong", and a query
+for "Jiao Tong" looks for "jiaotong", so either spelling finds both. Multi-word variants are
+matched after stop words are dropped, so "Belt and Road" and "belt road" are the same phrase.
 """
 
 import re
@@ -53,6 +59,41 @@ STOP_WORDS = frozenset(
 
 MAX_QUERY_TERMS = 20
 
+#: The domain's known variants: each canonical word and the spellings that mean the same.
+#: Matching is case- and accent-insensitive; a variant may be several words.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "fibre": ("fiber",),
+    "jiaotong": ("jiao tong",),
+    "rmb": ("yuan", "renminbi", "cny"),
+    "ai": ("artificial intelligence",),
+    "eu": ("european union",),
+    "bri": ("belt and road", "one belt one road", "obor"),
+    "fdi": ("foreign direct investment",),
+    "5g": ("fifth generation",),
+}
+
+#: American spellings and their British forms (the records' house style), word by word.
+SPELLINGS: dict[str, str] = {
+    "fiber": "fibre",
+    "fibers": "fibres",
+    "center": "centre",
+    "centers": "centres",
+    "defense": "defence",
+    "program": "programme",
+    "programs": "programmes",
+    "labor": "labour",
+    "catalog": "catalogue",
+    "license": "licence",
+    "meter": "metre",
+    "meters": "metres",
+    "kilometer": "kilometre",
+    "kilometers": "kilometres",
+    "modeling": "modelling",
+    "traveling": "travelling",
+    "favor": "favour",
+}
+_IZE = re.compile(r"^(\w{3,})(y|i)z(e|es|ed|ing|ation|ations|er|ers)$")
+
 
 @cache
 def _stemmer() -> snowballstemmer.stemmer:
@@ -76,14 +117,65 @@ def _stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
 
+@lru_cache(maxsize=1 << 16)
+def _spell(word: str) -> str:
+    """The British form of an American spelling ("fiber", "digitize"), else the word."""
+    found = SPELLINGS.get(word)
+    if found is not None:
+        return found
+    return _IZE.sub(r"\1\2s\3", word)
+
+
+def _words(text: str) -> list[str]:
+    """Folded, respelled words, stop words dropped."""
+    return [_spell(w) for w in _WORD.findall(_fold(text)) if w not in STOP_WORDS]
+
+
+@cache
+def _variants() -> dict[tuple[str, ...], str]:
+    """Each variant (and each canonical word) as a tuple of words, and its canonical word."""
+    out: dict[tuple[str, ...], str] = {}
+    for canonical, variants in SYNONYMS.items():
+        for variant in (canonical, *variants):
+            out[tuple(_words(variant))] = canonical
+    return out
+
+
+@cache
+def _longest_variant() -> int:
+    return max(len(v) for v in _variants())
+
+
+def _canonical(words: list[str], keep: bool) -> list[str]:
+    """The words with each known variant replaced by its canonical word (longest first);
+    with `keep`, the variant's own words stay and the canonical word is added after them."""
+    variants, out, i = _variants(), [], 0
+    while i < len(words):
+        for size in range(min(_longest_variant(), len(words) - i), 0, -1):
+            canonical = variants.get(tuple(words[i : i + size]))
+            if canonical is not None:
+                if keep and size > 1:
+                    out += words[i : i + size]
+                out.append(canonical)
+                i += size
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 def terms(text: str) -> list[str]:
-    """The stems of `text` in order, stop words dropped, duplicates kept."""
-    return [_stem(w) for w in _WORD.findall(_fold(text)) if w not in STOP_WORDS]
+    """The stems of `text` in order, stop words dropped, duplicates kept, known variants
+    joined by their canonical word."""
+    return [_stem(w) for w in _canonical(_words(text), keep=True)]
 
 
 def query_terms(q: str) -> list[str]:
-    """Distinct stems of a user's query, in order; anything typed is treated as text."""
-    return list(dict.fromkeys(terms(q)))[:MAX_QUERY_TERMS]
+    """Distinct stems of a user's query, in order; anything typed is treated as text. A known
+    variant is looked for by its canonical word only, which every spelling of it stores."""
+    stems = [_stem(w) for w in _canonical(_words(q), keep=False)]
+    return list(dict.fromkeys(stems))[:MAX_QUERY_TERMS]
 
 
 def record_terms(title: str, summary: str | None, other: Iterable[str]) -> list[str]:

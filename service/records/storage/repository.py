@@ -28,6 +28,7 @@ from service.records.storage import listing, stats
 from service.records.storage.documents import HIDDEN, content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
+from service.records.storage.rederive import rederive
 from service.records.storage.sequence import Sequence
 from service.records.storage.write_protocol import (
     Change,
@@ -85,6 +86,10 @@ class Repository:
         await self.revisions.create_index(
             [("collection", ASCENDING), ("record_id", ASCENDING), ("version", DESCENDING)]
         )
+
+    async def rederive(self) -> int:
+        """Bring stored derived fields up to the current derivation (see `rederive.py`)."""
+        return await rederive(self.col, self.resource.fields_model)
 
     # --- reads -------------------------------------------------------------------------
 
