@@ -20,6 +20,8 @@ from functools import cache, lru_cache
 import snowballstemmer
 
 _WORD = re.compile(r"[^\W_]+")
+#: Words joined by hyphens or apostrophes: "start-ups", "co-funding", "Xi'an".
+_COMPOUND = re.compile(r"[^\W_]+(?:['\u2019\u2010\u2011-][^\W_]+)+")
 
 # A short English stop list: words that carry no meaning for search here.
 STOP_WORDS = frozenset(
@@ -165,10 +167,16 @@ def _canonical(words: list[str], keep: bool) -> list[str]:
     return out
 
 
+def _compounds(text: str) -> list[str]:
+    """Hyphenated or apostrophised words written as one ("startups", "cofunding", "xian"),
+    so that a record saying "start-ups" is found by "startups" too."""
+    return [_spell("".join(_WORD.findall(c))) for c in _COMPOUND.findall(_fold(text))]
+
+
 def terms(text: str) -> list[str]:
     """The stems of `text` in order, stop words dropped, duplicates kept, known variants
-    joined by their canonical word."""
-    return [_stem(w) for w in _canonical(_words(text), keep=True)]
+    joined by their canonical word, compounds also written as one word at the end."""
+    return [_stem(w) for w in _canonical(_words(text), keep=True) + _compounds(text)]
 
 
 def query_terms(q: str) -> list[str]:
@@ -178,17 +186,27 @@ def query_terms(q: str) -> list[str]:
     return list(dict.fromkeys(stems))[:MAX_QUERY_TERMS]
 
 
+def _pairs(stems: list[str]) -> set[str]:
+    """Adjacent stems of a title, `p:` prefixed: a query's words in the title's order rank
+    above the same words apart ("Innovation Road" is a sub-forum's name)."""
+    return {f"p:{a} {b}" for a, b in zip(stems, stems[1:], strict=False)}
+
+
 def record_terms(title: str, summary: str | None, other: Iterable[str]) -> list[str]:
-    """Every distinct stem of the record, bare and prefixed with where it occurs."""
-    fields = {"t": set(terms(title)), "s": set(terms(summary or "")), "o": set()}
+    """Every distinct stem of the record, bare and prefixed with where it occurs, and the
+    title's adjacent pairs."""
+    title_terms = terms(title)
+    fields = {"t": set(title_terms), "s": set(terms(summary or "")), "o": set()}
     for text in other:
         fields["o"].update(terms(text))
     bare = fields["t"] | fields["s"] | fields["o"]
     prefixed = {f"{k}:{term}" for k, found in fields.items() for term in found}
-    return sorted(bare) + sorted(prefixed)
+    return sorted(bare) + sorted(prefixed | _pairs(title_terms))
 
 
 def relevance(stored: list[str], wanted: list[str]) -> int:
-    """Higher for matches in the title, then the summary, then elsewhere."""
+    """Higher for matches in the title, then the summary, then elsewhere, and for the
+    query's words side by side in the title."""
     have = set(stored)
-    return sum(3 if f"t:{t}" in have else 2 if f"s:{t}" in have else 1 for t in wanted if t in have)
+    score = sum(3 if f"t:{t}" in have else 2 if f"s:{t}" in have else 1 for t in wanted if t in have)
+    return score + 2 * len(_pairs(wanted) & have)
