@@ -7,13 +7,16 @@ is known completely, `exactly`. Ids are unique across events and projects, so th
 collections' results are checked together. Loaded from fixtures/ through the API.
 """
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
 
 from service.fixtures import fixture_files, read
 from tests.conftest import ADMIN
+from tests.factories import project, unique_id
 
 ROSTEC = {
     "avic-rostec-aviation",
@@ -162,7 +165,7 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-async def article(app_client) -> httpx.AsyncClient:
+async def article(app_client: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client() as c:
         for collection, path in fixture_files():
             data = read(path)
@@ -206,3 +209,60 @@ async def test_no_query_of_the_table_matches_everything(article):
             await ranked(article, "projects", case.q),
         )
         assert len(events) + len(projects) < everything, case.q
+
+
+async def spelled(client: httpx.AsyncClient, words: str) -> str:
+    """A project titled `words` plus a word of its own; returns that word."""
+    marker = unique_id("m").replace("-", "")
+    body = project(title=f"{words} {marker}", sectors=[], tags=[])
+    r = await client.put(f"/v1/projects/{marker}", json=body, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return marker
+
+
+async def test_the_synonym_list_is_published_and_each_spelling_finds_every_other(client):
+    r = await client.get("/v1/vocab/synonyms")
+    assert r.status_code == 200
+    groups = {g["canonical"]: g["variants"] for g in r.json()["synonyms"]}
+    for canonical, variant in [
+        ("fibre", "fiber"),
+        ("jiaotong", "jiao tong"),
+        ("rmb", "yuan"),
+        ("rmb", "renminbi"),
+        ("rmb", "cny"),
+        ("ai", "artificial intelligence"),
+        ("eu", "european union"),
+        ("bri", "belt and road"),
+    ]:
+        assert variant in groups[canonical]
+    for canonical, variants in groups.items():
+        spellings = [canonical, *variants]
+        for written in spellings:
+            marker = await spelled(client, written)
+            for typed in spellings:
+                r = await client.get("/v1/projects", params={"q": f"{typed} {marker}"})
+                assert [d["id"] for d in r.json()["data"]] == [marker], (written, typed)
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("fiber-optic cable", "fibre optic"),
+        ("fibre-optic cable", "fiber optic"),
+        ("research centers", "research centres"),
+        ("digitization programme", "digitisation program"),
+        ("defense industry", "defence industry"),
+        ("Jiaotong University", "Jiao Tong"),
+        ("Jiao Tong University", "Jiaotong"),
+        ("start-ups", "startups"),
+        ("co-funding", "cofunding"),
+        ("200 million yuan", "RMB"),
+        ("European Union", "EU"),
+        ("One Belt, One Road", "BRI"),
+        ("Belt and Road", "belt road"),
+    ],
+)
+async def test_spellings_and_variants_meet(client, written, typed):
+    marker = await spelled(client, written)
+    r = await client.get("/v1/projects", params={"q": f"{typed} {marker}"})
+    assert [d["id"] for d in r.json()["data"]] == [marker]

@@ -12,6 +12,7 @@ for "Jiao Tong" looks for "jiaotong", so either spelling finds both. Multi-word 
 matched after stop words are dropped, so "Belt and Road" and "belt road" are the same phrase.
 """
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -189,7 +190,7 @@ def query_terms(q: str) -> list[str]:
 def _pairs(stems: list[str]) -> set[str]:
     """Adjacent stems of a title, `p:` prefixed: a query's words in the title's order rank
     above the same words apart ("Innovation Road" is a sub-forum's name)."""
-    return {f"p:{a} {b}" for a, b in zip(stems, stems[1:], strict=False)}
+    return {f"p:{a} {b}" for a, b in itertools.pairwise(stems)}
 
 
 def record_terms(title: str, summary: str | None, other: Iterable[str]) -> list[str]:
@@ -208,5 +209,7 @@ def relevance(stored: list[str], wanted: list[str]) -> int:
     """Higher for matches in the title, then the summary, then elsewhere, and for the
     query's words side by side in the title."""
     have = set(stored)
-    score = sum(3 if f"t:{t}" in have else 2 if f"s:{t}" in have else 1 for t in wanted if t in have)
+    score = sum(
+        3 if f"t:{t}" in have else 2 if f"s:{t}" in have else 1 for t in wanted if t in have
+    )
     return score + 2 * len(_pairs(wanted) & have)

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from service.problems import Invalid
+from service.records.model import ID_PATTERN
 from service.records.resource import Resource
 from service.vocab.countries import country_names
-from service.records.model import ID_PATTERN
 from service.vocab.terms import SECTORS, Confidence, DualUseLevel
 
 _RECORD_ID = re.compile(ID_PATTERN)
