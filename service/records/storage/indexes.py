@@ -4,7 +4,8 @@ Every list query carries `_deleted: false`; sorts end with `_id` as the tie-brea
 sort has a compound index `(_deleted, field, _id)` that MongoDB can walk forwards or backwards.
 Array fields (`country_codes`, `sectors`, `tags`, `_orgs`, `umbrella_ids`, `_terms`) are
 multikey; MongoDB refuses a compound index with two array fields, so each array field leads its
-own index with scalar companions only. docs/indexes.md lists each query shape with the index it uses.
+own index with scalar companions only. docs/indexes.md lists each query shape with the index
+it uses.
 """
 
 from pymongo import ASCENDING, DESCENDING
