@@ -22,7 +22,8 @@ import snowballstemmer
 
 _WORD = re.compile(r"[^\W_]+")
 #: Words joined by hyphens or apostrophes: "start-ups", "co-funding", "Xi'an".
-_COMPOUND = re.compile(r"[^\W_]+(?:['\u2019\u2010\u2011-][^\W_]+)+")
+_JOINERS = "'\u2019\u2010\u2011-"
+_COMPOUND = re.compile(rf"[^\W_]+(?:[{_JOINERS}][^\W_]+)+")
 
 # A short English stop list: words that carry no meaning for search here.
 STOP_WORDS = frozenset(
@@ -149,11 +150,21 @@ def _longest_variant() -> int:
     return max(len(v) for v in _variants())
 
 
+@cache
+def _first_words() -> frozenset[str]:
+    """The words a variant can start with: any other word is kept without a look-up."""
+    return frozenset(v[0] for v in _variants())
+
+
 def _canonical(words: list[str], keep: bool) -> list[str]:
     """The words with each known variant replaced by its canonical word (longest first);
     with `keep`, the variant's own words stay and the canonical word is added after them."""
-    variants, out, i = _variants(), [], 0
+    variants, starts, out, i = _variants(), _first_words(), [], 0
     while i < len(words):
+        if words[i] not in starts:
+            out.append(words[i])
+            i += 1
+            continue
         for size in range(min(_longest_variant(), len(words) - i), 0, -1):
             canonical = variants.get(tuple(words[i : i + size]))
             if canonical is not None:
@@ -171,13 +182,32 @@ def _canonical(words: list[str], keep: bool) -> list[str]:
 def _compounds(text: str) -> list[str]:
     """Hyphenated or apostrophised words written as one ("startups", "cofunding", "xian"),
     so that a record saying "start-ups" is found by "startups" too."""
+    if not any(mark in text for mark in _JOINERS):
+        return []
     return [_spell("".join(_WORD.findall(c))) for c in _COMPOUND.findall(_fold(text))]
 
 
 def terms(text: str) -> list[str]:
     """The stems of `text` in order, stop words dropped, duplicates kept, known variants
     joined by their canonical word, compounds also written as one word at the end."""
+    if len(text) <= _CACHED_TEXT:
+        return list(_cached_terms(text))
+    return _uncached_terms(text)
+
+
+def _uncached_terms(text: str) -> list[str]:
     return [_stem(w) for w in _canonical(_words(text), keep=True) + _compounds(text)]
+
+
+#: Texts up to this length have their terms cached (16,384 of them: at most about 3 MB).
+_CACHED_TEXT = 200
+
+
+@lru_cache(maxsize=1 << 14)
+def _cached_terms(text: str) -> tuple[str, ...]:
+    """Records repeat many short texts (sector labels, country, currency and organisation
+    names, kinds, tags), so their terms are computed once."""
+    return tuple(_uncached_terms(text))
 
 
 def query_terms(q: str) -> list[str]:
