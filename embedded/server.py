@@ -13,6 +13,7 @@ Debian's `postgres` user, who must own the cluster directory. Processes are star
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -122,6 +123,8 @@ class EmbeddedDatabase:
     def cleanup(self) -> None:
         """Stops both servers and removes the cluster (throwaway databases)."""
         self.stop()
+        # A backend outlives a killed postmaster until it notices; none may keep running here.
+        _kill_group(self.postgres)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def start_postgres(self) -> None:
@@ -312,6 +315,13 @@ def _kill(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL to what is left of the process group that `proc` leads (start_new_session)."""
+    if proc is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _wait_until_closed(port: int, timeout: float = 10) -> None:
