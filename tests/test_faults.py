@@ -6,7 +6,9 @@ Figures are printed (`pytest -s -m faults`) for the README and the issue.
 """
 
 import asyncio
+import json
 import signal
+import statistics
 import threading
 import time
 import uuid
@@ -424,4 +426,79 @@ def test_sigterm_under_load_finishes_in_flight_requests_and_refuses_new_ones(dat
         f"\nSIGTERM under load ({WRITES} concurrent writes): {len(answered)} answered 201, "
         f"{after} of them after the signal; {len(failed)} unread requests closed unanswered "
         f"and not applied; a new connection was refused; exit code {code}"
+    )
+
+
+SLOW_CLIENTS = 200
+
+
+def test_many_clients_sending_their_bodies_byte_by_byte_do_not_exhaust_the_service(database_uri):
+    """Slow-loris: hundreds of connections trickle a body a byte at a time. The event loop
+    holds each at the cost of a socket, so other clients are answered as before."""
+    service = ServiceProcess(database_uri, f"faults_slow_{uuid.uuid4().hex[:6]}")
+    service.start()
+    body = json.dumps(event()).encode()
+    head = (
+        f"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {ADMIN['Authorization']}"
+        f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+
+    async def run() -> tuple[list[float], list[float], Counter[str]]:
+        stop = asyncio.Event()
+        answers: Counter[str] = Counter()
+
+        async def trickle() -> None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+            try:
+                writer.write(head)
+                for byte in body:
+                    if stop.is_set():
+                        return
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(0.5)
+                answers[(await reader.readline()).decode().split(" ")[1]] += 1
+            except OSError:
+                answers["connection-error"] += 1
+            finally:
+                writer.close()
+
+        async def timed(client: httpx.AsyncClient, path: str, into: list[float]) -> None:
+            while not stop.is_set():
+                started = time.perf_counter()
+                assert (await client.get(path)).status_code == 200
+                into.append(time.perf_counter() - started)
+                await asyncio.sleep(0.02)
+
+        before: list[float] = []
+        during: list[float] = []
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+            probe = asyncio.create_task(timed(client, "/v1/events?limit=5", before))
+            await asyncio.sleep(2)
+            stop.set()
+            await probe
+            stop.clear()
+            slow = [asyncio.create_task(trickle()) for _ in range(SLOW_CLIENTS)]
+            await asyncio.sleep(1)  # every slow connection is open and trickling
+            probe = asyncio.create_task(timed(client, "/v1/events?limit=5", during))
+            await asyncio.sleep(3)
+            stop.set()
+            await asyncio.gather(probe, *slow)
+        return before, during, answers
+
+    try:
+        before, during, answers = asyncio.run(run())
+    finally:
+        service.stop()
+    median_before, median_during = statistics.median(before), statistics.median(during)
+    p99_before = sorted(before)[int(len(before) * 0.99)]
+    p99_during = sorted(during)[int(len(during) * 0.99)]
+    assert not answers, answers  # the trickling clients were still sending when stopped
+    # Medians, side by side in one run: these machines are shared and noisy.
+    assert median_during < max(0.05, 2 * median_before), (median_before, median_during)
+    print(
+        f"\nslow clients: {SLOW_CLIENTS} bodies trickling a byte every 0.5 s; GET median "
+        f"{median_before * 1000:.0f} ms before, {median_during * 1000:.0f} ms during, p99 "
+        f"{p99_before * 1000:.0f} and {p99_during * 1000:.0f} ms "
+        f"({len(during)} requests)"
     )
