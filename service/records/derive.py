@@ -63,11 +63,12 @@ def headline(funding: list[Money]) -> dict[str, Any]:
             "usd_lower_bound": lower,
         }
     known = parts or [m for m in funding if m.usd is not None]
-    if not known:
+    if not known:  # amounts in words only ("several hundred million"): say how, not how much
+        first = funding[0] if funding else None
         return {
             "usd": None,
-            "usd_qualifier": None,
-            "usd_period": None,
+            "usd_qualifier": first.qualifier.value if first else None,
+            "usd_period": (first.span_label() or first.period.value) if first else None,
             "usd_derived": False,
             "usd_lower_bound": bool(funding),
         }
