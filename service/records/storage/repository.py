@@ -20,6 +20,7 @@ from slugify import slugify
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
+from service.records.derive import DERIVATION, derive
 from service.records.grammar.query import Filters, PageRequest
 from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
@@ -86,6 +87,26 @@ class Repository:
             [("collection", ASCENDING), ("record_id", ASCENDING), ("version", DESCENDING)]
         )
 
+    async def rederive(self) -> int:
+        """Derive again the live records stored under an older recipe (`derive.DERIVATION`),
+        in place and without a new version: derived fields are the service's, not the
+        writer's, so a changed recipe must not leave old records with other values. Answers
+        how many were updated."""
+        updated = 0
+        stale = {"_deleted": False, "_derivation": {"$ne": DERIVATION}}
+        async for doc in self.col.find(stale, projection={"_terms": 0, "_money": 0}):
+            try:
+                fields = self.resource.fields_model.model_validate(content(doc))
+            except ValidationError:
+                continue  # stored by an older model; its next write will say what to fix
+            fields, derived = derive(fields)
+            update = {"funding": fields.model_dump(mode="json")["funding"], **derived}
+            done = await self.col.update_one(
+                {"_id": doc["_id"], "version": doc["version"]}, {"$set": update}
+            )
+            updated += done.modified_count
+        return updated
+
     # --- reads -------------------------------------------------------------------------
 
     async def find(self, record_id: str) -> Document | None:
@@ -133,17 +154,29 @@ class Repository:
         bounds = {k: v for k, v in (("$gte", year_from), ("$lte", year_to)) if v is not None}
         if bounds:
             query["year"] = bounds
-        keep = ["title", "kind", "status", "year", "usd", "usd_lower_bound", "_date"]
+        keep = [
+            "title",
+            "kind",
+            "status",
+            "year",
+            "usd",
+            "usd_qualifier",
+            "usd_period",
+            "usd_lower_bound",
+        ]
         found = self.col.find(
             query,
-            projection=dict.fromkeys(keep, 1),
+            projection=dict.fromkeys([*keep, "_date", "_date_text"], 1),
             sort=[("_date", ASCENDING), ("_id", ASCENDING)],
         )
         out = []
         async for doc in found:
             item: Document = {"collection": self.resource.name, "id": doc["_id"]}
+            # The source's wording goes with the date: "projects completed since 2013" is a
+            # period that starts in 2013, not an event of 2013.
             item["date"] = doc.get("_date")
-            item.update((k, doc[k]) for k in keep if k in doc and k[0] != "_")
+            item["date_text"] = doc.get("_date_text")
+            item.update((k, doc.get(k)) for k in keep)
             out.append(item)
         return out
 
