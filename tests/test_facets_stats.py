@@ -240,3 +240,24 @@ async def test_empty_collection_has_empty_facets_and_stats(fresh_client):
         "usd_lower_bound": False,
         "usd_per_year": None,
     }
+
+
+async def test_tag_facet_and_stats_dimension(seeded):
+    answer = await get(seeded, "/v1/projects/facets", by="tag,kind", tag="fibre")
+    # The tag facet ignores its own filter; the kind facet keeps it.
+    assert as_dict(answer["tag"]) == {"fibre": 1, "cloud": 1}
+    assert as_dict(answer["kind"]) == {"cable": 1}
+    rows = (await get(seeded, "/v1/projects/stats", group_by="tag", metrics="count,usd"))["rows"]
+    by_tag = {r["tag"]: (r["count"], r["usd"]) for r in rows}
+    assert by_tag == {"fibre": (1, 44 * M), "cloud": (1, 100 * M)}
+    events = await get(seeded, "/v1/events/facets", by="tag")
+    assert sum(v["count"] for v in events["tag"]) >= 1
+
+
+async def test_facets_and_stats_with_q_count_only_the_matches(seeded):
+    matches = await total(seeded, "projects", q="cable")
+    assert 0 < matches < len(PROJECTS)
+    answer = await get(seeded, "/v1/projects/facets", by="kind", q="cable")
+    assert sum(v["count"] for v in answer["kind"]) == matches
+    stats = await get(seeded, "/v1/projects/stats", group_by="kind", q="cable")
+    assert stats["totals"]["count"] == matches

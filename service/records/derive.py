@@ -11,19 +11,34 @@ currencies) and `_money` (one compact entry per funding item: what statistics su
 years and attribute to parties).
 
 `DERIVATION` numbers this recipe: records stored under an older one are derived again when
-the service starts (`Repository.rederive`), so stored and served values never disagree.
+the service starts (`storage/rederive.py`), so stored and served values never disagree.
 """
 
 from typing import Any
 
 from service.records.model import Money, RecordFields
 from service.records.search import record_terms
-from service.vocab.currencies import to_usd
+from service.vocab.countries import country_names
+from service.vocab.currencies import currency_names, to_usd
 from service.vocab.terms import LOWER_BOUND_QUALIFIERS, MoneyQualifier
 
-DERIVATION = 2
 #: Above every storable amount (`Amount` is at most 10**15), so missing amounts sort last.
 MISSING_LAST = 2**62
+
+#: Bump whenever what `derive` computes changes, so stored records are derived again.
+#: 2: the headline amount on every record; money credited to years, periods and providers.
+#: 3: search terms are the record's own words (names of countries and currencies, sector
+#: labels, kinds, funding wording, years; no sources), with spellings and variants folded.
+DERIVATION = 3
+
+
+def _search_texts(fields: RecordFields, codes: set[str]) -> list[str]:
+    """The record's own searchable words, with the names of its countries and currencies."""
+    names, currencies = country_names(), currency_names()
+    out = fields.search_texts()
+    out += [names.get(code, "") for code in sorted(codes)]
+    out += [currencies.get(m.currency, "") for m in fields.funding]
+    return out
 
 
 def with_usd(money: Money, fallback_year: int | None) -> Money:
@@ -96,7 +111,7 @@ def derive(fields: RecordFields) -> tuple[RecordFields, dict[str, Any]]:
         "year": year,
         **top,
         "country_codes": sorted(codes),
-        "_terms": record_terms(fields.title, fields.summary, fields.search_texts()),
+        "_terms": record_terms(fields.title, fields.summary, _search_texts(fields, codes)),
         "_date": date.value if date else None,
         "_date_text": date.text if date else None,
         "_usd_asc": MISSING_LAST if top["usd"] is None else top["usd"],

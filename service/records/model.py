@@ -365,9 +365,15 @@ class RecordFields(Strict):
         raise NotImplementedError
 
     def search_texts(self) -> list[str]:
-        """Everything besides title and summary that a search should find; a record type
-        with more searchable fields extends it."""
+        """The record's own words besides title and summary, for search: organisations, tags,
+        sector labels, funding wording, dates and year. Never the sources: every record
+        cites the seed article, so its title and publisher would match every record. A
+        record type with more searchable fields extends it."""
         out = [o.name for o in self.organisations]
-        out += self.tags
-        out += [s.title for s in self.sources] + [s.publisher or "" for s in self.sources]
+        out += [tag.replace("-", " ") for tag in self.tags]
+        out += [f"{code} {SECTORS[code]}" for code in self.sectors]
+        out += [f"{m.text} {m.kind} {m.currency}" for m in self.funding]
+        date = self.primary_date()
+        if date is not None:
+            out += [str(date.year), date.text or ""]
         return out

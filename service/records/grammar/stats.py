@@ -22,8 +22,9 @@ DIMENSIONS: dict[str, Dimension] = {
     "dual_use": Dimension("dual_use.level"),
     "organisation": Dimension("_orgs", array=True),
     "currency": Dimension("_currencies", array=True),
+    "tag": Dimension("tags", array=True),
 }
-FACETS = ("country", "sector", "kind", "status", "year", "dual_use", "organisation")
+FACETS = ("country", "sector", "kind", "status", "year", "dual_use", "organisation", "tag")
 METRICS = ("count", "usd", "usd_avg")
 
 

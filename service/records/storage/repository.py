@@ -20,7 +20,6 @@ from slugify import slugify
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
-from service.records.derive import DERIVATION, derive
 from service.records.grammar.query import Filters, PageRequest
 from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
@@ -29,6 +28,7 @@ from service.records.storage import listing, stats
 from service.records.storage.documents import HIDDEN, content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
+from service.records.storage.rederive import rederive
 from service.records.storage.sequence import Sequence
 from service.records.storage.write_protocol import (
     Change,
@@ -88,24 +88,8 @@ class Repository:
         )
 
     async def rederive(self) -> int:
-        """Derive again the live records stored under an older recipe (`derive.DERIVATION`),
-        in place and without a new version: derived fields are the service's, not the
-        writer's, so a changed recipe must not leave old records with other values. Answers
-        how many were updated."""
-        updated = 0
-        stale = {"_deleted": False, "_derivation": {"$ne": DERIVATION}}
-        async for doc in self.col.find(stale, projection={"_terms": 0, "_money": 0}):
-            try:
-                fields = self.resource.fields_model.model_validate(content(doc))
-            except ValidationError:
-                continue  # stored by an older model; its next write will say what to fix
-            fields, derived = derive(fields)
-            update = {"funding": fields.model_dump(mode="json")["funding"], **derived}
-            done = await self.col.update_one(
-                {"_id": doc["_id"], "version": doc["version"]}, {"$set": update}
-            )
-            updated += done.modified_count
-        return updated
+        """Bring stored derived fields up to the current derivation (see `rederive.py`)."""
+        return await rederive(self.col, self.resource.fields_model)
 
     # --- reads -------------------------------------------------------------------------
 
