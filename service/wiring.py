@@ -67,7 +67,7 @@ class Services:
         )
 
     async def prepare(self) -> None:
-        """Create every index, derive stored records again when the derivation changed, and
+        """Create every index, derive again the records stored under an older recipe, and
         the bootstrap admin key when the settings name one."""
         await self.sequence.prepare()
         await self.keys.create_indexes()

@@ -292,11 +292,22 @@ async def test_other_sorts_walk_every_record_once(seeded, sort):
     assert walked == whole
 
 
-async def test_usd_sort_orders_nulls_first_ascending(seeded):
-    r = await seeded.get("/v1/projects", params={"sort": "usd", "fields": "usd", "limit": 200})
-    values = [d["usd"] for d in r.json()["data"]]
-    nulls = [v for v in values if v is None]
-    assert values == nulls + sorted(v for v in values if v is not None)
+@pytest.mark.parametrize("sort", ["usd", "-usd"])
+async def test_usd_sort_puts_missing_amounts_last_both_ways_across_pages(seeded, sort):
+    values, cursor = [], None
+    while True:
+        params = {"sort": sort, "fields": "usd", "limit": 2} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        page = (await seeded.get("/v1/projects", params=params)).json()
+        values += [d["usd"] for d in page["data"]]
+        if not (cursor := page["next"]):
+            break
+    known = [v for v in values if v is not None]
+    assert len(values) == len(PROJECTS) and len(known) < len(values)
+    assert values == sorted(known, reverse=sort.startswith("-")) + [None] * (
+        len(values) - len(known)
+    )
 
 
 async def test_default_order_is_newest_change_first(fresh_client):

@@ -277,6 +277,9 @@ SORTS: dict[str, str] = {
     "relevance": "",
 }
 DEFAULT_SORT = "-updated_at"
+#: Ascending sorts on a nullable field read a twin with missing values above every value,
+#: so missing amounts come last in both directions (descending puts nulls last already).
+ASCENDING_FIELDS: dict[str, str] = {"usd": "_usd_asc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +289,8 @@ class Sort:
 
     @property
     def field(self) -> str:
+        if not self.descending and self.name in ASCENDING_FIELDS:
+            return ASCENDING_FIELDS[self.name]
         return SORTS[self.name]
 
     @property

@@ -10,7 +10,7 @@ it uses.
 
 from pymongo import ASCENDING, DESCENDING
 
-from service.records.grammar.query import LIST_FILTERS, SORTS
+from service.records.grammar.query import ASCENDING_FIELDS, LIST_FILTERS, SORTS
 from service.records.resource import Resource
 
 IndexKeys = list[tuple[str, int]]
@@ -33,6 +33,8 @@ def indexes(resource: Resource) -> list[IndexKeys]:
         field = SORTS[name]
         if field not in ("", "_seq", "_id"):
             out.append([("_deleted", ASCENDING), (field, ASCENDING), ("_id", ASCENDING)])
+        if name in ASCENDING_FIELDS:
+            out.append([("_deleted", ASCENDING), (ASCENDING_FIELDS[name], ASCENDING), ("_id", 1)])
     if "q" in resource.filters:
         out.append([("_terms", ASCENDING)])
     for name in resource.filters:

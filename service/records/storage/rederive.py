@@ -9,6 +9,7 @@ fields change: not the version, the revisions or the changes feed, since no clie
 content changed.
 """
 
+from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
@@ -20,13 +21,20 @@ from service.records.storage.documents import content
 async def rederive(col: AsyncCollection[Document], model: type[RecordFields]) -> int:
     """Derive again every live record stored by another derivation; how many were updated."""
     stale = col.find(
-        {"_deleted": False, "_derivation": {"$ne": DERIVATION}}, projection={"_terms": 0}
+        {"_deleted": False, "_derivation": {"$ne": DERIVATION}},
+        projection={"_terms": 0, "_money": 0},
     )
     updated = 0
     async for doc in stale:
-        _, derived = derive(model.model_validate(content(doc)))
+        try:
+            fields = model.model_validate(content(doc))
+        except ValidationError:
+            continue  # stored by an older model; its next write will say what to fix
+        fields, derived = derive(fields)
+        # Funding items carry derived amounts (`usd` per item) as well.
+        update = {"funding": fields.model_dump(mode="json")["funding"], **derived}
         result = await col.update_one(
-            {"_id": doc["_id"], "version": doc["version"]}, {"$set": derived}
+            {"_id": doc["_id"], "version": doc["version"]}, {"$set": update}
         )
         updated += result.modified_count
     return updated

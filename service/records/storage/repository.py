@@ -138,17 +138,29 @@ class Repository:
         bounds = {k: v for k, v in (("$gte", year_from), ("$lte", year_to)) if v is not None}
         if bounds:
             query["year"] = bounds
-        keep = ["title", "kind", "status", "year", "usd", "usd_lower_bound", "_date"]
+        keep = [
+            "title",
+            "kind",
+            "status",
+            "year",
+            "usd",
+            "usd_qualifier",
+            "usd_period",
+            "usd_lower_bound",
+        ]
         found = self.col.find(
             query,
-            projection=dict.fromkeys(keep, 1),
+            projection=dict.fromkeys([*keep, "_date", "_date_text"], 1),
             sort=[("_date", ASCENDING), ("_id", ASCENDING)],
         )
         out = []
         async for doc in found:
             item: Document = {"collection": self.resource.name, "id": doc["_id"]}
+            # The source's wording goes with the date: "projects completed since 2013" is a
+            # period that starts in 2013, not an event of 2013.
             item["date"] = doc.get("_date")
-            item.update((k, doc[k]) for k in keep if k in doc and k[0] != "_")
+            item["date_text"] = doc.get("_date_text")
+            item.update((k, doc.get(k)) for k in keep)
             out.append(item)
         return out
 
