@@ -115,18 +115,23 @@ class Sums:
     def __init__(self) -> None:
         self.count: Counter[Key] = Counter()
         self.usd: Counter[Key] = Counter()
+        self.per_year: Counter[Key] = Counter()
         self.funded: Counter[Key] = Counter()
         self.lower: set[Key] = set()
+        self.rated: set[Key] = set()
 
-    def add(self, key: Key, doc: Doc) -> None:
-        self.count[key] += 1
-        if doc.get("recommended_for_aggregates") is False:
-            return
-        if doc.get("usd") is not None:
-            self.usd[key] += doc["usd"]
-            self.funded[key] += 1
-        if doc.get("usd_lower_bound") is True:
+    def add_item(self, key: Key, item: Doc, times: int) -> bool:
+        """One funding item under `key`; true when it added to `usd`."""
+        if item["lb"]:
             self.lower.add(key)
+        if item["u"] is None:
+            return False
+        if item.get("r"):
+            self.per_year[key] += item["u"]
+            self.rated.add(key)
+            return False
+        self.usd[key] += item["u"] * times
+        return True
 
     def row(self, key: Key, metrics: list[str]) -> Doc:
         out: Doc = {}
@@ -140,6 +145,7 @@ class Sums:
             if "usd_avg" in metrics:
                 out["usd_avg"] = round(total / funded) if total is not None else None
             out["usd_lower_bound"] = key in self.lower
+            out["usd_per_year"] = self.per_year[key] if key in self.rated else None
         return out
 
 
@@ -254,23 +260,49 @@ def create_app() -> Starlette:
         group_by = request.query_params["group_by"].split(",")
         metrics = request.query_params.get("metrics", "count").split(",")
         dims = [DIMENSIONS[g] for g in group_by]
-        fields = {f for f, _ in dims} | {"usd", "usd_lower_bound", "recommended_for_aggregates"}
+        by_year = "year" in group_by
+        fields = {f for f, _ in dims} | {"_money", "recommended_for_aggregates"}
         projection = dict.fromkeys(sorted(fields), 1) | {"_id": 0}
         grouped, totals = Sums(), Sums()
+        tail: Key = (None,) if by_year else ()
         async for doc in collection(request).find({"_deleted": False}, projection=projection):
-            totals.add((), doc)
-            for key in itertools.product(*(values(doc, f, a) for f, a in dims)):
-                grouped.add(key, doc)
-        rows = [
-            dict(zip(group_by, k, strict=True)) | grouped.row(k, metrics) for k in grouped.count
-        ]
-        rows.sort(key=lambda r: tuple(order_key(r[g]) for g in group_by))
+            own = {(*k, *tail) for k in itertools.product(*(values(doc, f, a) for f, a in dims))}
+            for key in own:
+                grouped.count[key] += 1
+            totals.count[()] += 1
+            if doc.get("recommended_for_aggregates") is False:
+                continue
+            reached: set[Key] = set()
+            funded: set[Key] = set()
+            total_funded = False
+            for item in doc.get("_money") or []:
+                if not item["a"]:
+                    continue
+                choices = [
+                    (item["y"] or [None]) if g == "year" else values(doc, f, a)
+                    for g, (f, a) in zip(group_by, dims, strict=True)
+                ]
+                period: Key = (None if item["y"] else item["p"],) if by_year else ()
+                for key in {(*k, *period) for k in itertools.product(*choices)}:
+                    reached.add(key)
+                    if grouped.add_item(key, item, 1 if by_year else item["n"]):
+                        funded.add(key)
+                total_funded |= totals.add_item((), item, item["n"])
+            for key in reached - own:
+                grouped.count[key] += 1
+            for key in funded:
+                grouped.funded[key] += 1
+            totals.funded[()] += int(total_funded)
+        names = [*group_by, "period"] if by_year else group_by
+        rows = [dict(zip(names, k, strict=True)) | grouped.row(k, metrics) for k in grouped.count]
+        rows.sort(key=lambda r: tuple(order_key(r[g]) for g in names))
         rows.sort(key=lambda r: order_key(r["count"]), reverse=True)  # order=-count
         return json(
             {
                 "group_by": group_by,
                 "metrics": metrics,
                 "include_all": False,
+                "roles": None,
                 "rows": rows,
                 "totals": totals.row((), metrics),
             }
