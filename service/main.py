@@ -58,8 +58,9 @@ co-funding mechanisms, defence-industrial cooperation).
 * Every record carries a `version`; `ETag`/`If-Match` prevent lost updates, and every write is
   kept as a revision that can be restored.
 * Every error is an RFC 9457 problem document (`application/problem+json`).
-* Limits (defaults; a deployment may change them): bodies up to 1 MiB (16 MiB for `/bulk`,
-  413 beyond), JSON only (415), nesting up to 32 levels, arrays up to 10,000 items, objects up
+* Limits (defaults; a deployment may change them): a write's key is checked before its body
+  is read (401/403); bodies up to 1 MiB (16 MiB for `POST /v1/{collection}/bulk`, 413
+  beyond), JSON only (415), nesting up to 32 levels, arrays up to 10,000 items, objects up
   to 1,000 keys, strings up to 100,000 characters; keys starting with `$` or containing `.` or
   NUL, duplicate keys, NaN/Infinity, integers beyond 64 bits, NUL and lone surrogates are
   refused (422). Requests are rate limited per key, or per address when anonymous: see the

@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1 << 20, description="Largest body of one request.")
     max_bulk_body_bytes: int = Field(
-        default=16 << 20, description="Largest body of a `/bulk` request."
+        default=16 << 20,
+        description="Largest body of a bulk upsert (`POST /v1/{collection}/bulk`).",
     )
     json_max_depth: int = Field(default=32, description="Deepest nesting in a JSON body.")
     json_max_array_items: int = Field(default=10_000)

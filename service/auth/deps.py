@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pymongo.errors import PyMongoError
+from starlette.types import Scope
 
 from service.auth.principal import ANONYMOUS, Principal, Role
-from service.problems import Forbidden, Unauthorized
+from service.problems import Forbidden, Problem, Unauthorized
 from service.wiring import services_of
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer srt_...`")
@@ -43,6 +45,26 @@ async def identify(request: Request) -> Principal:
     found = await services_of(request.app).keys.verify(secret.strip())
     if found is None:
         raise Unauthorized("The API key is not valid or was revoked.")
+    return found
+
+
+async def identify_once(scope: Scope) -> Principal | None:
+    """The caller, identified at most once per request by whichever middleware asks first.
+
+    The outcome is left in the request state for `principal`: the caller, or the error met
+    (a bad key: 401; the database down: 503), in which case this returns None.
+    """
+    known = scope.setdefault("state", {})
+    if "principal" in known:
+        return known["principal"]  # type: ignore[no-any-return]
+    if "auth_error" in known:
+        return None
+    try:
+        found = await identify(Request(scope))
+    except (Problem, PyMongoError) as exc:
+        known["auth_error"] = exc
+        return None
+    known["principal"] = found
     return found
 
 

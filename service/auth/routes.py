@@ -15,11 +15,12 @@ from service.auth.principal import Role
 from service.problems import NotFound
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
+from service.web.parsed_body import ParsedBodyRoute
 from service.wiring import services_of
 
 KEY_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=ParsedBodyRoute)
 
 
 class KeyRequest(BaseModel):

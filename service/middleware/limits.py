@@ -3,18 +3,37 @@
 * Query strings: parameter names with `$`, `[`, `]` or `.` (operator or bracket syntax such
   as `kind[$ne]=x`), and values that look like operators (`$ne`), hold NUL, or are not UTF-8,
   are a 422.
-* Bodies: a content type other than JSON is a 415. A body larger than the limit (one for
-  `/bulk` paths, one for everything else) is a 413, decided from `Content-Length` when it is
-  sent and otherwise while the body is still arriving, so an oversized body is never buffered
-  whole. What arrives is checked by `strict_json` and then replayed to the app unchanged.
+* Bodies are read only once the caller may send them: a route that writes (or needs an
+  admin) answers 401 or 403 from the `Authorization` header alone, before a byte of the body
+  is read, so anonymous callers cannot make the service read or parse anything large.
+* A content type other than JSON is a 415. A body larger than the limit is a 413, decided
+  from `Content-Length` when it is sent and otherwise while the body is still arriving, so an
+  oversized body is never buffered whole. The large limit is for the bulk routes only
+  (`POST /v1/{collection}/bulk`), whose callers have passed their role check; every other
+  body has the small one.
+* What arrives is checked by `strict_json` (in a worker thread when it is large, so the event
+  loop keeps answering other clients), replayed to the app unchanged, and its parsed value is
+  left for the routes (`web.parsed_body`) so that it is not parsed again on the event loop.
 """
 
 import re
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, answer, header
-from service.middleware.strict_json import JsonLimits, check
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
+
+from service.auth.access import access_of
+from service.auth.deps import admin, identify_once, writer
+from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, answer, header, state
+from service.middleware.strict_json import JsonLimits, check_off_loop
 from service.problems import Invalid, Problem
+from service.web.parsed_body import PARSED_BODY
+
+#: The name of the bulk upsert routes (`records.routes.bulk`): the only ones with the large limit.
+BULK_ROUTE = "bulk_upsert"
+_CHECKS = {"write": writer, "admin": admin}
 
 _BAD_NAME = re.compile(r"[$\[\].\x00]")
 _OPERATOR = re.compile(r"^\s*\$[A-Za-z]")
@@ -71,6 +90,33 @@ def query_problem(raw: bytes) -> Problem | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What one API route asks of a caller before its body is read."""
+
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    access: str  # `public`, `read`, `write` or `admin` (`auth.access`)
+    bulk: bool
+
+
+def gates_of(app: Any) -> list[Gate]:
+    """Every API route of the app, in routing order, with its full path and access level."""
+    gates = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path_format:
+            gates.append(
+                Gate(
+                    methods=frozenset(route.methods or ()),
+                    path=compile_path(context.path_format)[0],
+                    access=access_of(route),
+                    bulk=route.name == BULK_ROUTE,
+                )
+            )
+    return gates
+
+
 class RequestLimits:
     def __init__(
         self, app: ASGIApp, *, max_body: int, max_bulk_body: int, json_limits: JsonLimits
@@ -79,6 +125,54 @@ class RequestLimits:
         self.max_body = max_body
         self.max_bulk_body = max_bulk_body
         self.json_limits = json_limits
+        self._gates: list[Gate] | None = None
+
+    def _gate(self, scope: Scope) -> Gate | None:
+        """The gate of the route that will answer (None: the router will say 404 or 405)."""
+        if self._gates is None:
+            self._gates = gates_of(scope["app"])
+        method, path = scope["method"], scope["path"]
+        return next((g for g in self._gates if method in g.methods and g.path.match(path)), None)
+
+    async def _admit(self, scope: Scope) -> int | Problem:
+        """The body limit for this caller on this route, or the 401/403 it gets at once.
+
+        A route that writes or needs an admin checks the key from the header (one cached
+        lookup) before its body is read. When the key cannot be checked (the database is
+        down) the small limit applies and the route gives the error.
+        """
+        gate = self._gate(scope)
+        needs = _CHECKS.get(gate.access) if gate else None
+        if gate is None or needs is None:
+            return self.max_body
+        who = await identify_once(scope)
+        error = state(scope).get("auth_error")
+        if isinstance(error, Problem):
+            return error
+        if who is None:
+            return self.max_body
+        try:
+            await needs(who)
+        except Problem as refused:
+            return refused
+        return self.max_bulk_body if gate.bulk else self.max_body
+
+    @staticmethod
+    async def _read(receive: Receive, limit: int, too_large: Problem) -> bytes | Problem | None:
+        """The whole body; `too_large` once past `limit`; None when the client went away."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,7 +183,9 @@ class RequestLimits:
         chunked = header(scope, b"transfer-encoding") is not None
         if not chunked and (length is None or length.strip() == "0"):
             return await self.app(scope, receive, send)  # no body: nothing to check
-        limit = self.max_bulk_body if scope["path"].endswith("/bulk") else self.max_body
+        limit = await self._admit(scope)
+        if isinstance(limit, Problem):
+            return await answer(limit, scope, receive, send)
         too_large = PayloadTooLarge(f"The body is larger than {limit} bytes.", limit=limit)
         if length is not None and length.strip().isdigit() and int(length) > limit:
             return await answer(too_large, scope, receive, send)
@@ -99,23 +195,20 @@ class RequestLimits:
             )
             return await answer(problem, scope, receive, send)
 
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return await answer(too_large, scope, receive, send)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if problem := check(body, self.json_limits):
-            return await answer(problem, scope, receive, send)
+        body = await self._read(receive, limit, too_large)
+        if body is None:
+            return  # the client went away
+        if isinstance(body, Problem):
+            return await answer(body, scope, receive, send)
+        checked = await check_off_loop(body, self.json_limits)
+        if checked.problem:
+            return await answer(checked.problem, scope, receive, send)
+        state(scope)[PARSED_BODY] = checked.value
+        await self.app(scope, self._replay(body, receive), send)
 
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        """A `receive` that gives the app the body once, then the client's own messages."""
         replayed = False
 
         async def replay() -> Message:
@@ -125,4 +218,4 @@ class RequestLimits:
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+        return replay

@@ -15,12 +15,8 @@ requests evenly (round robin) and errs on the strict side otherwise (see the REA
 
 import time
 
-from pymongo.errors import PyMongoError
-from starlette.requests import Request
-
-from service.auth.deps import identify
-from service.auth.principal import Principal
-from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, answer, state
+from service.auth.deps import identify_once
+from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, answer
 from service.problems import Problem
 
 #: Probes and scrapes are never limited (an orchestrator must always reach them).
@@ -71,24 +67,10 @@ class RateLimit:
         self.limits = {role: max(1, n // max(1, processes)) for role, n in limits.items()}
         self.windows = FixedWindow(window_s)
 
-    async def _principal(self, scope: Scope) -> Principal | None:
-        """Identify the caller once and leave the outcome for the auth dependency."""
-        known = state(scope)
-        try:
-            found = await identify(Request(scope))
-        except Problem as exc:  # a bad key: the route answers 401
-            known["auth_error"] = exc
-            return None
-        except PyMongoError as exc:  # the database is down: the route answers 503
-            known["auth_error"] = exc
-            return None
-        known["principal"] = found
-        return found
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.enabled or scope["path"] in EXEMPT:
             return await self.app(scope, receive, send)
-        who = await self._principal(scope)
+        who = await identify_once(scope)
         if who is None or who.anonymous:
             client = scope.get("client")
             key, policy = f"addr:{client[0] if client else '-'}", "anonymous"

@@ -11,9 +11,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from service.problems import Invalid, Problem, pointer
 
 INT64 = 2**63
+#: Bodies up to this size are checked on the event loop: well under a millisecond.
+INLINE_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +104,16 @@ def _walk(value: Any, limits: JsonLimits) -> None:
             stack.extend((item, [*where, i]) for i, item in enumerate(node))
 
 
-def check(body: bytes, limits: JsonLimits) -> Problem | None:
-    """None when the body is acceptable JSON, else the problem to answer with."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The outcome of `check`: the parsed value, or the problem to answer with."""
+
+    value: Any = None
+    problem: Problem | None = None
+
+
+def check(body: bytes, limits: JsonLimits) -> Checked:
+    """Parse the body strictly; CPU-bound, so large bodies go through `check_off_loop`."""
     try:
         value = json.loads(
             body.decode("utf-8"),
@@ -112,12 +124,24 @@ def check(body: bytes, limits: JsonLimits) -> Problem | None:
         )
         _walk(value, limits)
     except _Refused as refused:
-        return Invalid(
-            "The request body holds a value this service refuses.",
-            slug="hostile-json",
-            errors=[{"pointer": pointer(refused.where), "detail": refused.detail}],
+        return Checked(
+            problem=Invalid(
+                "The request body holds a value this service refuses.",
+                slug="hostile-json",
+                errors=[{"pointer": pointer(refused.where), "detail": refused.detail}],
+            )
         )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         detail = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)[:200]
-        return Problem(f"The request body is not valid JSON: {detail}.", slug="malformed-json")
-    return None
+        return Checked(
+            problem=Problem(f"The request body is not valid JSON: {detail}.", slug="malformed-json")
+        )
+    return Checked(value)
+
+
+async def check_off_loop(body: bytes, limits: JsonLimits) -> Checked:
+    """`check`, in a worker thread when the body is large enough to stall the event loop
+    (a small body costs less than the hop to a thread)."""
+    if len(body) <= INLINE_BYTES:
+        return check(body, limits)
+    return await run_in_threadpool(check, body, limits)

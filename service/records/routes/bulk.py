@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, create_model
 from starlette.responses import Response
 
 from service.auth.deps import Writer
+from service.middleware.limits import BULK_ROUTE
 from service.records.resource import Resource
 from service.records.routes.examples import body_examples
 from service.records.routes.repository_dep import repository_for
@@ -15,6 +16,7 @@ from service.records.storage.repository import Repository
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
 from service.web.json_response import JSONBytes
+from service.web.parsed_body import ParsedBodyRoute
 
 
 class BulkResult(BaseModel):
@@ -35,7 +37,7 @@ class BulkAnswer(BaseModel):
 
 def bulk_router(resource: Resource) -> APIRouter:
     name, one = resource.name, resource.singular
-    router = APIRouter(prefix=f"/v1/{name}", tags=[name])
+    router = APIRouter(prefix=f"/v1/{name}", tags=[name], route_class=ParsedBodyRoute)
     Repo = Annotated[Repository, Depends(repository_for(resource))]
 
     BulkRequest = create_model(
@@ -60,6 +62,7 @@ def bulk_router(resource: Resource) -> APIRouter:
 
     @router.post(
         "/bulk",
+        name=BULK_ROUTE,
         operation_id=f"bulk_upsert_{name}",
         summary=f"Create or replace many {name} by id",
         description=f"Create-or-replace like PUT, for up to {MAX_ITEMS} records; more is a "

@@ -26,13 +26,14 @@ from service.vocab.terms import PARTY_ROLES
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
 from service.web.json_response import JSONBytes
+from service.web.parsed_body import ParsedBodyRoute
 
 
 def collection_router(resource: Resource) -> APIRouter:
     name, one = resource.name, resource.singular
     Fields = resource.fields_model
     Record = resource.record_model
-    router = APIRouter(prefix=f"/v1/{name}", tags=[name])
+    router = APIRouter(prefix=f"/v1/{name}", tags=[name], route_class=ParsedBodyRoute)
     record_examples = examples.body_examples(resource)
     base = f"/v1/{name}"
     Repo = Annotated[Repository, Depends(repository_for(resource))]

@@ -18,6 +18,7 @@ from service.records.routes.written import answer
 from service.records.storage.repository import Repository
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
+from service.web.parsed_body import ParsedBodyRoute
 
 IdPath = Annotated[
     str,
@@ -30,7 +31,7 @@ def item_router(resource: Resource) -> APIRouter:
     name, one = resource.name, resource.singular
     Fields = resource.fields_model
     Record = resource.record_model
-    router = APIRouter(prefix=f"/v1/{name}", tags=[name])
+    router = APIRouter(prefix=f"/v1/{name}", tags=[name], route_class=ParsedBodyRoute)
     record_examples = examples.body_examples(resource)
     base = f"/v1/{name}"
     Repo = Annotated[Repository, Depends(repository_for(resource))]

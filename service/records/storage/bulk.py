@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from service.auth.principal import Principal
 from service.db import Document
@@ -34,35 +35,13 @@ async def upsert_many(
 ) -> list[Document]:
     """Create or replace each item by id; one result per item, in input order."""
     results: list[Document | None] = [None] * len(items)
-    planned: dict[int, Plan] = {}
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        try:
-            record_id, fields, if_match = _parse(repository, i, item)
-            if record_id in seen:
-                raise _item_invalid(i, "id", "this id appears earlier in the batch")
-            seen.add(record_id)
-            planned[i] = (record_id, fields, if_match)
-        except Problem as problem:
-            results[i] = _error(item, problem)
-
+    # Validating and planning a thousand records is CPU work: done in a worker thread, so the
+    # event loop keeps answering other clients meanwhile.
+    planned = await run_in_threadpool(_validate_all, repository, items, results)
     current = await repository.find_many([record_id for record_id, _, _ in planned.values()])
-    changes: list[tuple[int, Change]] = []
-    unchanged: list[Document] = []
-    for i, (record_id, fields, if_match) in planned.items():
-        found = current.get(record_id)
-        try:
-            change = repository.plan(record_id, found, fields, principal, if_match=if_match)
-        except Problem as problem:
-            results[i] = _error(items[i], problem)
-            continue
-        if change is None:
-            assert found is not None  # only an existing record can be unchanged
-            results[i] = _result(record_id, "unchanged", found["version"])
-            unchanged.append(found)
-        else:
-            changes.append((i, change))
-
+    changes, unchanged = await run_in_threadpool(
+        _plan_all, repository, items, planned, current, principal, results
+    )
     if unchanged:
         await repository.writes.repair(unchanged)
     landed = await repository.commit([change for _, change in changes]) if changes else []
@@ -86,6 +65,52 @@ async def upsert_many(
 
     await asyncio.gather(*(again(i) for i in retry))
     return [r for r in results if r is not None]
+
+
+def _validate_all(
+    repository: Repository, items: list[Any], results: list[Document | None]
+) -> dict[int, Plan]:
+    """Each valid item by position; an invalid one gets its error result instead."""
+    planned: dict[int, Plan] = {}
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        try:
+            record_id, fields, if_match = _parse(repository, i, item)
+            if record_id in seen:
+                raise _item_invalid(i, "id", "this id appears earlier in the batch")
+            seen.add(record_id)
+            planned[i] = (record_id, fields, if_match)
+        except Problem as problem:
+            results[i] = _error(item, problem)
+    return planned
+
+
+def _plan_all(
+    repository: Repository,
+    items: list[Any],
+    planned: dict[int, Plan],
+    current: dict[str, Document],
+    principal: Principal,
+    results: list[Document | None],
+) -> tuple[list[tuple[int, Change]], list[Document]]:
+    """The change of each planned item over what is stored, and the items that change
+    nothing (their results are set here, as are the errors)."""
+    changes: list[tuple[int, Change]] = []
+    unchanged: list[Document] = []
+    for i, (record_id, fields, if_match) in planned.items():
+        found = current.get(record_id)
+        try:
+            change = repository.plan(record_id, found, fields, principal, if_match=if_match)
+        except Problem as problem:
+            results[i] = _error(items[i], problem)
+            continue
+        if change is None:
+            assert found is not None  # only an existing record can be unchanged
+            results[i] = _result(record_id, "unchanged", found["version"])
+            unchanged.append(found)
+        else:
+            changes.append((i, change))
+    return changes, unchanged
 
 
 def _parse(repository: Repository, i: int, item: Any) -> Plan:
