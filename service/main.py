@@ -61,9 +61,10 @@ co-funding mechanisms, defence-industrial cooperation).
 * Limits (defaults; a deployment may change them): a write's key is checked before its body
   is read (401/403); bodies up to 1 MiB (16 MiB for `POST /v1/{collection}/bulk`, 413
   beyond), JSON only (415), nesting up to 32 levels, arrays up to 10,000 items, objects up
-  to 1,000 keys, strings up to 100,000 characters; keys starting with `$` or containing `.` or
-  NUL, duplicate keys, NaN/Infinity, integers beyond 64 bits, NUL and lone surrogates are
-  refused (422). Requests are rate limited per key, or per address when anonymous: see the
+  to 1,000 keys, strings up to 100,000 characters, at most 200,000 arrays and objects in one
+  body (counted as its `[` and `{`); keys starting with `$` or containing `.` or NUL,
+  duplicate keys, NaN/Infinity, integers beyond 64 bits, NUL and lone surrogates are refused
+  (422). Requests are rate limited per key, or per address when anonymous: see the
   `RateLimit-Policy` and `RateLimit` headers; 429 with `Retry-After` past the limit.
 """
 
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     max_array_items=settings.json_max_array_items,
                     max_object_keys=settings.json_max_object_keys,
                     max_string_chars=settings.json_max_string_chars,
+                    max_containers=settings.json_max_containers,
                 ),
             },
         ),

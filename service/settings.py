@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     json_max_array_items: int = Field(default=10_000)
     json_max_object_keys: int = Field(default=1_000)
     json_max_string_chars: int = Field(default=100_000)
+    json_max_containers: int = Field(
+        default=200_000, description="Most arrays and objects in one JSON body."
+    )
     cors_origins: list[str] = Field(
         default=[], description='Origins allowed by CORS, as JSON: `["https://a.example"]`.'
     )

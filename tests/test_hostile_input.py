@@ -240,6 +240,7 @@ async def test_hostile_json_is_a_422_problem_naming_the_place(unlimited, fragmen
         ("json_max_depth", "[" * 33 + "]" * 33, "nesting deeper than 32"),
         ("json_max_array_items", "[" + "1," * 10_000 + "1]", "array longer than 10000"),
         ("json_max_string_chars", json.dumps("x" * 100_001), "longer than 100000"),
+        ("json_max_containers", "[" + "[[]]," * 100_000 + "[]]", "more than 200000 arrays"),
     ],
 )
 async def test_published_json_limits(unlimited, setting, fragment, detail):
