@@ -1,6 +1,7 @@
-"""Overload, black-box: the service as a real process, sent lists at twice the rate it can
-sustain. It must shed the excess (fast 503 with `Retry-After`) instead of queueing it, keep the
-requests it lets in fast, and be itself again the moment the load stops.
+"""Overload: heavy reads beyond the per-process gate are shed with a fast 503, every query
+carries a server-side time limit, and, black-box, the service as a real process sent lists at
+twice the rate it can sustain sheds the excess instead of queueing it, keeps the requests it
+lets in fast, and is itself again the moment the load stops.
 
 Figures are printed (`pytest -s -m faults tests/test_overload.py`) for the README.
 """
@@ -12,12 +13,66 @@ from collections import Counter
 
 import httpx
 import pytest
+from pymongo import monitoring
 
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, AppClient
 from tests.factories import event
 from tests.service_process import ServiceProcess
 
-pytestmark = pytest.mark.faults
+
+class Commands(monitoring.CommandListener):
+    """Records the commands sent to the database while armed (registered once, globally:
+    pymongo has no way to unregister a listener)."""
+
+    armed = False
+    seen: list[dict[str, object]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if Commands.armed:
+            Commands.seen.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+monitoring.register(Commands())
+
+
+async def test_every_query_reaches_the_server_with_a_time_limit(app_client: AppClient):
+    async with app_client(db_query_timeout_ms=1200) as client:
+        await client.put("/v1/events/limited", json=event(), headers=ADMIN)
+        Commands.armed = True
+        try:
+            assert (await client.get("/v1/events?limit=5&count=exact")).status_code == 200
+            assert (await client.get("/v1/events/limited")).status_code == 200
+        finally:
+            Commands.armed = False
+        metrics = (await client.get("/metrics")).text
+    sent = [c for c in Commands.seen if next(iter(c)) in ("find", "aggregate", "count")]
+    assert len(sent) >= 2
+    assert all(0 < int(str(c["maxTimeMS"])) <= 1200 for c in sent), sent
+    assert "db_query_time_limit_seconds 1.2" in metrics
+
+
+async def test_heavy_reads_beyond_the_gate_are_shed_at_once(app_client: AppClient):
+    async with app_client(db_heavy_reads=1, db_heavy_read_wait_ms=0) as client:
+        await client.put("/v1/events/gated", json=event(), headers=ADMIN)
+        started = time.monotonic()
+        answers = await asyncio.gather(*(client.get("/v1/events") for _ in range(12)))
+        took = time.monotonic() - started
+        metrics = (await client.get("/metrics")).text
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[200] >= 1 and statuses[503] >= 1 and set(statuses) == {200, 503}, statuses
+    shed = [r for r in answers if r.status_code == 503]
+    assert all(r.headers["retry-after"] == "1" for r in shed)
+    assert all(r.headers["content-type"] == "application/problem+json" for r in shed)
+    assert took < 2.0
+    assert f"db_heavy_reads_shed_total {float(statuses[503])}" in metrics
+    assert "db_heavy_reads_limit 1.0" in metrics and "db_heavy_reads_in_flight 0.0" in metrics
+
 
 RECORDS = 3000
 URL = "/v1/events?limit=20"
@@ -85,6 +140,7 @@ def p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
+@pytest.mark.faults
 def test_twice_the_sustainable_rate_is_shed_not_queued(database_uri):
     service = ServiceProcess(
         database_uri, f"overload_{uuid.uuid4().hex[:6]}", rate_limit_enabled="false"
