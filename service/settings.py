@@ -25,12 +25,12 @@ class Settings(BaseSettings):
         "answer 503 after about this long instead of the driver's 30 s default.",
     )
     db_query_timeout_ms: int = Field(
-        default=1500,
+        default=1000,
         ge=1,
         description="Time limit of every database operation, retries included (the driver's "
         "timeoutMS; the server gets maxTimeMS of what is left, so work nobody waits for "
-        "stops). A hung database answers 503 after about this long. It must exceed the "
-        "slowest legitimate query: raise it for collections of about 100,000 records, "
+        "stops). A hung or dead database answers 503 after about this long. It must exceed "
+        "the slowest legitimate query: raise it for collections of about 100,000 records, "
         "whose facets and statistics take over 2 s on FerretDB.",
     )
     db_pool_size: int = Field(default=50)

@@ -123,9 +123,8 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database, proces
     statuses = Counter(s for _, s, _ in outcomes)
     assert set(statuses) <= {200, 503}, statuses  # never a 500, never a hang
     during = [took for at, _, took in outcomes if killed <= at < restarted]
-    # A read in flight when the database dies is retried once by the driver (retryable reads),
-    # so the slowest answer takes up to about twice the 1 s timeout.
-    assert max(during) < 3.0, max(during)
+    # Every operation, the driver's retry included, has DB_QUERY_TIMEOUT_MS (1 s).
+    assert max(during) < 2.5, max(during)
     counted = [line for line in metrics.splitlines() if line.startswith("db_errors_total{")]
     assert counted and sum(float(line.rsplit(" ", 1)[1]) for line in counted) > 0
     assert 'status="503"' in metrics
@@ -195,15 +194,15 @@ def test_a_hung_or_dead_database_answers_503_within_about_2_s(own_database, faul
     # Requests sent after the fault, or still unanswered when it came.
     hit = [(at, s, took) for at, s, took in outcomes if at + took > faulted and at < undone]
     statuses = Counter(s for _, s, _ in hit)
-    first = min(hit)  # the first request the fault met, by the time it was sent
+    first_503 = min((at, took) for at, s, took in hit if s == 503)[1]
     slowest = max(took for _, _, took in hit)
     print(
-        f"\n{fault}: the first request it met answered {first[1]} after {first[2]:.2f} s; "
-        f"slowest answer {slowest:.2f} s; {dict(statuses)}; 200 again {back:.2f} s after "
-        "it was undone"
+        f"\n{fault}: the first 503 took {first_503:.2f} s, the slowest answer {slowest:.2f} s; "
+        f"{dict(statuses)}; 200 again {back:.2f} s after it was undone"
     )
     assert statuses[503] and set(statuses) <= {200, 503}, statuses
-    assert slowest < 2.2, slowest
+    assert first_503 < 2.2, first_503
+    assert slowest < 2.5, slowest  # with headroom for a machine under load
 
 
 RECORDS = 200
