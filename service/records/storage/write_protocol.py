@@ -26,7 +26,6 @@ import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
-import pymongo
 from pymongo import InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
@@ -49,8 +48,6 @@ _CHUNK = 200
 #: Chunks in flight at once (measured on DocumentDB: four take about 60% of the time of one
 #: after the other).
 _PARALLEL_CHUNKS = 4
-#: A chunk of conditional writes may take seconds on FerretDB, more than one query's limit.
-_CHUNK_TIMEOUT_S = 30.0
 _DUPLICATE_KEY = 11000
 
 
@@ -243,10 +240,7 @@ class Writes:
         async def chunk(start: int) -> set[int]:
             async with gate:
                 try:
-                    with pymongo.timeout(_CHUNK_TIMEOUT_S):
-                        await collection.bulk_write(
-                            operations[start : start + _CHUNK], ordered=False
-                        )
+                    await collection.bulk_write(operations[start : start + _CHUNK], ordered=False)
                 except BulkWriteError as exc:
                     errors = exc.details.get("writeErrors", [])
                     if any(e.get("code") != _DUPLICATE_KEY for e in errors):
