@@ -28,6 +28,9 @@ def connect(settings: Settings) -> AsyncMongoClient[Document]:
         serverSelectionTimeoutMS=t,
         connectTimeoutMS=t,
         maxPoolSize=settings.db_pool_size,
+        # The driver opens 2 connections at a time by default: a burst of requests on a cold
+        # pool would spend its time limit queueing for a connection instead of in the query.
+        maxConnecting=10,
         retryWrites=True,
         tz_aware=True,
         connect=False,

@@ -33,6 +33,15 @@ class Settings(BaseSettings):
         "the slowest legitimate query: raise it for collections of about 100,000 records, "
         "whose facets and statistics take over 2 s on FerretDB.",
     )
+    db_write_timeout_ms: int = Field(
+        default=5000,
+        ge=1,
+        description="Database time of one write request, all its operations together "
+        "(writes wait on shared documents under a burst, so they get more than a read).",
+    )
+    db_bulk_timeout_ms: int = Field(
+        default=30_000, ge=1, description="Database time of one `/bulk` request."
+    )
     db_pool_size: int = Field(default=50)
     db_heavy_reads: int = Field(
         default=4,

@@ -23,7 +23,7 @@ from service.records.storage.repository import Repository
 from service.records.storage.write_protocol import Change
 
 MAX_ITEMS = 1000
-#: The database time of one bulk request, all its reads and writes together.
+#: The database time of one batch, all its reads and writes together (the command line's).
 BULK_TIMEOUT_S = 30.0
 #: Items that lost a race, written again at once.
 _CONCURRENCY = 16
@@ -38,7 +38,8 @@ async def upsert_many(
     """Create or replace each item by id; one result per item, in input order.
 
     Up to 1,000 items read and written in chunks may take seconds on FerretDB, more than the
-    time limit of one request's query, so the whole batch shares a budget of its own."""
+    time limit of one request's query, so the whole batch shares a budget of its own (over
+    HTTP, `DB_BULK_TIMEOUT_MS` around it is the one that counts)."""
     with pymongo.timeout(BULK_TIMEOUT_S):
         return await _upsert_many(repository, items, principal)
 
