@@ -12,14 +12,25 @@ Document = dict[str, Any]
 
 
 def connect(settings: Settings) -> AsyncMongoClient[Document]:
-    """One client per process, with timeouts short enough that outages fail fast."""
+    """One client per process, with timeouts short enough that outages fail fast.
+
+    `timeoutMS` bounds each operation as a whole: server selection, connection checkout, the
+    reply and the driver's one retry all come out of the same budget, and the server is sent
+    maxTimeMS of what is left, so a query whose caller has given up stops in the database
+    too. A database that accepts connections but never replies (a hung process) therefore
+    answers 503 after `db_query_timeout_ms` like any other fault, instead of after a socket
+    timeout plus a retry.
+    """
     t = settings.db_timeout_ms
     return AsyncMongoClient(
         settings.mongodb_uri,
+        timeoutMS=settings.db_query_timeout_ms,
         serverSelectionTimeoutMS=t,
         connectTimeoutMS=t,
-        socketTimeoutMS=max(t * 2, 3000),
         maxPoolSize=settings.db_pool_size,
+        # The driver opens 2 connections at a time by default: a burst of requests on a cold
+        # pool would spend its time limit queueing for a connection instead of in the query.
+        maxConnecting=10,
         retryWrites=True,
         tz_aware=True,
         connect=False,

@@ -23,6 +23,7 @@ from service.changes import routes as change_routes
 from service.db import is_unavailable
 from service.explorer import routes as explorer
 from service.middleware.cors import Cors
+from service.middleware.db_budget import WriteBudget
 from service.middleware.errors import UnexpectedErrors
 from service.middleware.headers import ResponseHeaders
 from service.middleware.limits import RequestLimits
@@ -176,6 +177,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     max_string_chars=settings.json_max_string_chars,
                     max_containers=settings.json_max_containers,
                 ),
+            },
+        ),
+        (
+            WriteBudget,
+            {
+                "write_s": settings.db_write_timeout_ms / 1000,
+                "bulk_s": settings.db_bulk_timeout_ms / 1000,
             },
         ),
         (UnexpectedErrors, {}),

@@ -24,7 +24,36 @@ class Settings(BaseSettings):
         description="Server selection and connect timeout: with the database down, requests "
         "answer 503 after about this long instead of the driver's 30 s default.",
     )
+    db_query_timeout_ms: int = Field(
+        default=1000,
+        ge=1,
+        description="Time limit of every database operation, retries included (the driver's "
+        "timeoutMS; the server gets maxTimeMS of what is left, so work nobody waits for "
+        "stops). A hung or dead database answers 503 after about this long. It must exceed "
+        "the slowest legitimate query: raise it for collections of about 100,000 records, "
+        "whose facets and statistics take over 2 s on FerretDB.",
+    )
+    db_write_timeout_ms: int = Field(
+        default=5000,
+        ge=1,
+        description="Database time of one write request, all its operations together "
+        "(writes wait on shared documents under a burst, so they get more than a read).",
+    )
+    db_bulk_timeout_ms: int = Field(
+        default=30_000, ge=1, description="Database time of one `/bulk` request."
+    )
     db_pool_size: int = Field(default=50)
+    db_heavy_reads: int = Field(
+        default=4,
+        ge=1,
+        description="Lists, searches, facets, statistics and timelines one process lets into "
+        "the database at once; more wait, then are shed (503 with Retry-After).",
+    )
+    db_heavy_read_wait_ms: int = Field(
+        default=250,
+        ge=0,
+        description="How long a heavy read may wait for a place before it is shed.",
+    )
     bootstrap_admin_key: str | None = Field(
         default=None, description="When set, an admin key with this secret exists after start."
     )

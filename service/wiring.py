@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
+import pymongo
 from fastapi import Depends, Request
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,6 +20,7 @@ from service.auth.principal import Role
 from service.changes.feed import Feed
 from service.db import Document, connect
 from service.events.resource import EVENTS
+from service.gate import Gate
 from service.idempotency import IdempotencyStore
 from service.middleware.observability import Metrics
 from service.projects.resource import PROJECTS
@@ -30,6 +32,16 @@ from service.tokens import Signer
 
 #: The collections this service serves, in the order the contract lists them.
 RESOURCES: tuple[Resource, ...] = (EVENTS, PROJECTS)
+
+
+#: The budget of start-up work (index builds on a large collection take minutes).
+_PREPARE_TIMEOUT_S = 3600.0
+
+
+def heavy_read_gate(settings: Settings, metrics: Metrics) -> Gate:
+    """The process's one gate for heavy reads, reporting to `/metrics` with the time limit."""
+    metrics.query_time_limit.set(settings.db_query_timeout_ms / 1000)
+    return Gate(settings.db_heavy_reads, settings.db_heavy_read_wait_ms / 1000, metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +59,13 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> "Services":
         """Every part, on one client. Nothing touches the database yet (see `prepare`)."""
+        metrics = metrics or Metrics()
         client = connect(settings)
         db = client[settings.database]
         signer = Signer(settings.cursor_secret)
         sequence = Sequence(db["sequence"], settings.change_stale_after_s)
-        repositories = {r.name: Repository(db, r, sequence, signer) for r in RESOURCES}
+        gate = heavy_read_gate(settings, metrics)
+        repositories = {r.name: Repository(db, r, sequence, signer, gate) for r in RESOURCES}
         return cls(
             settings=settings,
             client=client,
@@ -63,12 +77,19 @@ class Services:
             idempotency=IdempotencyStore(
                 db["idempotency"], settings.idempotency_ttl_s, settings.idempotency_abandon_after_s
             ),
-            metrics=metrics or Metrics(),
+            metrics=metrics,
         )
 
     async def prepare(self) -> None:
         """Create every index, derive again the records stored under an older recipe, and
-        the bootstrap admin key when the settings name one."""
+        the bootstrap admin key when the settings name one.
+
+        Index builds and re-derivation may take minutes on a large collection, far beyond the
+        time limit of a request's queries, so they get a budget of their own."""
+        with pymongo.timeout(_PREPARE_TIMEOUT_S):
+            await self._prepare()
+
+    async def _prepare(self) -> None:
         await self.sequence.prepare()
         await self.keys.create_indexes()
         await self.idempotency.create_indexes()

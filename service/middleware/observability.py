@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from service.middleware.asgi import ASGIApp, Message, Receive, Scope, Send, header, state
 
@@ -42,6 +42,31 @@ class Metrics:
             "db_errors",
             "Database errors met while answering, by exception type.",
             ["kind"],
+            registry=self.registry,
+        )
+        # Admission control for heavy reads (service/gate.py) and the database's time limit.
+        self.heavy_limit = Gauge(
+            "db_heavy_reads_limit",
+            "Heavy reads (lists, searches, facets, stats, timelines) let in at once.",
+            registry=self.registry,
+        )
+        self.heavy_in_flight = Gauge(
+            "db_heavy_reads_in_flight", "Heavy reads running now.", registry=self.registry
+        )
+        self.heavy_waiting = Gauge(
+            "db_heavy_reads_waiting",
+            "Heavy reads waiting for a place now.",
+            registry=self.registry,
+        )
+        self.heavy_shed = Counter(
+            "db_heavy_reads_shed",
+            "Heavy reads refused with a 503 because no place freed within the wait budget.",
+            registry=self.registry,
+        )
+        self.query_time_limit = Gauge(
+            "db_query_time_limit_seconds",
+            "Time limit of one database operation (client timeout; the server gets maxTimeMS "
+            "of what is left of it).",
             registry=self.registry,
         )
 

@@ -12,6 +12,7 @@ import asyncio
 import re
 from typing import Any
 
+import pymongo
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +24,8 @@ from service.records.storage.repository import Repository
 from service.records.storage.write_protocol import Change
 
 MAX_ITEMS = 1000
+#: The database time of one batch, all its reads and writes together (the command line's).
+BULK_TIMEOUT_S = 30.0
 #: Items that lost a race, written again at once.
 _CONCURRENCY = 16
 _ID = re.compile(ID_PATTERN)
@@ -33,7 +36,18 @@ Plan = tuple[str, RecordFields, int | None]
 async def upsert_many(
     repository: Repository, items: list[Any], principal: Principal
 ) -> list[Document]:
-    """Create or replace each item by id; one result per item, in input order."""
+    """Create or replace each item by id; one result per item, in input order.
+
+    Up to 1,000 items read and written in chunks may take seconds on FerretDB, more than the
+    time limit of one request's query, so the whole batch shares a budget of its own (over
+    HTTP, `DB_BULK_TIMEOUT_MS` around it is the one that counts)."""
+    with pymongo.timeout(BULK_TIMEOUT_S):
+        return await _upsert_many(repository, items, principal)
+
+
+async def _upsert_many(
+    repository: Repository, items: list[Any], principal: Principal
+) -> list[Document]:
     results: list[Document | None] = [None] * len(items)
     # Validating and planning a thousand records is CPU work: done in a worker thread, so the
     # event loop keeps answering other clients meanwhile.

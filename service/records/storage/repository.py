@@ -19,6 +19,7 @@ from slugify import slugify
 
 from service.auth.principal import Principal
 from service.db import Document
+from service.gate import Gate
 from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
 from service.records.grammar.query import Filters, PageRequest
 from service.records.grammar.stats import StatsRequest
@@ -72,8 +73,10 @@ class Repository:
         resource: Resource,
         sequence: Sequence,
         signer: Signer,
+        gate: Gate | None = None,
     ) -> None:
         self.signer = signer
+        self.gate = gate or Gate.unlimited()
         self.resource = resource
         self.col = db[resource.name]
         self.revisions = db["revisions"]
@@ -114,13 +117,16 @@ class Repository:
 
     async def list_page(self, filters: Filters, page: PageRequest) -> Document:
         """One page of live records matching `filters` (see `listing.py`)."""
-        return await listing.list_page(self.col, self.signer, filters, page)
+        async with self.gate.admit():
+            return await listing.list_page(self.col, self.signer, filters, page)
 
     async def facets(self, filters: Filters, by: tuple[str, ...], size: int) -> Document:
-        return await stats.facets(self.col, filters, by, size)
+        async with self.gate.admit():
+            return await stats.facets(self.col, filters, by, size)
 
     async def stats(self, filters: Filters, request: StatsRequest) -> Document:
-        return await stats.stats(self.col, self.resource, filters, request)
+        async with self.gate.admit():
+            return await stats.stats(self.col, self.resource, filters, request)
 
     async def export(self, filters: Filters) -> AsyncIterator[Document]:
         """Every matching live record in id order, read in batches."""
@@ -134,6 +140,12 @@ class Repository:
         self, country: str, year_from: int | None, year_to: int | None
     ) -> list[Document]:
         """Summaries of the live records naming `country`, in date order (undated last)."""
+        async with self.gate.admit():
+            return await self._timeline(country, year_from, year_to)
+
+    async def _timeline(
+        self, country: str, year_from: int | None, year_to: int | None
+    ) -> list[Document]:
         query: Document = {"_deleted": False, "country_codes": country}
         bounds = {k: v for k, v in (("$gte", year_from), ("$lte", year_to)) if v is not None}
         if bounds:
