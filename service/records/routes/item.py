@@ -3,12 +3,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path
-from pydantic import AfterValidator
 from starlette.responses import Response
 
 from service.auth.deps import Reader, Writer
 from service.records.merge_patch import merge_patch
-from service.records.model import ID_PATTERN, not_reserved
+from service.records.model import RecordId
 from service.records.resource import Resource
 from service.records.routes import examples
 from service.records.routes.openapi_docs import ALWAYS, BODY, links_to_record
@@ -19,11 +18,7 @@ from service.records.storage.repository import Repository
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 
-IdPath = Annotated[
-    str,
-    Path(pattern=ID_PATTERN, description="The record's id (a slug)."),
-    AfterValidator(not_reserved),
-]
+IdPath = Annotated[RecordId, Path(description="The record's id (a slug).")]
 
 
 def item_router(resource: Resource) -> APIRouter:

@@ -9,7 +9,6 @@ as a PUT would retry it.
 """
 
 import asyncio
-import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,14 +16,13 @@ from pydantic import ValidationError
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Invalid, Problem, invalid_body
-from service.records.model import ID_PATTERN, RESERVED_IDS, RecordFields
+from service.records.model import ID_PATTERN, RECORD_ID, RecordFields
 from service.records.storage.repository import Repository
 from service.records.storage.write_protocol import Change
 
 MAX_ITEMS = 1000
 #: Items that lost a race, written again at once.
 _CONCURRENCY = 16
-_ID = re.compile(ID_PATTERN)
 
 Plan = tuple[str, RecordFields, int | None]
 
@@ -91,11 +89,11 @@ async def upsert_many(
 def _parse(repository: Repository, i: int, item: Any) -> Plan:
     if not isinstance(item, dict):
         raise _item_invalid(i, "", "each item must be a record object with its id")
-    record_id = item.get("id")
-    if not isinstance(record_id, str) or not _ID.match(record_id):
-        raise _item_invalid(i, "id", f"an id matching {ID_PATTERN} is required")
-    if record_id in RESERVED_IDS:
-        raise _item_invalid(i, "id", f"{record_id!r} is reserved for a route")
+    try:
+        record_id = RECORD_ID.validate_python(item.get("id"), strict=True)
+    except ValidationError as exc:
+        detail = exc.errors()[0]["msg"]
+        raise _item_invalid(i, "id", f"an id matching {ID_PATTERN} is required: {detail}") from None
     if_match = item.get("if_match")
     if if_match is not None and (
         not isinstance(if_match, int) or isinstance(if_match, bool) or if_match < 1
