@@ -97,6 +97,7 @@ async def test_bulk_needs_a_writing_key(fresh_client):
 async def test_a_full_batch_of_1000_is_written_and_fed_to_the_changes_feed(fresh_client):
     items = [{"id": f"batch-{i:04d}", **event(title=f"Forum {i}")} for i in range(1000)]
     r = await fresh_client.post("/v1/events/bulk", json={"records": items}, headers=ADMIN)
+    assert r.status_code == 200, r.text[:500]
     assert r.json()["summary"]["created"] == 1000
     assert [x["id"] for x in r.json()["results"]] == [x["id"] for x in items]
     seen: set[str] = set()

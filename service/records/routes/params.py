@@ -3,11 +3,13 @@ and list parameters one by one in the contract, and validate them into grammar v
 
 import datetime as dt
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 
 from service.records.grammar.query import (
     DEFAULT_SORT,
@@ -69,6 +71,17 @@ def _int_parameter(name: str, description: str, low: int, high: int) -> inspect.
     )
 
 
+def _iso_8601(value: Any) -> Any:
+    """Refuse what pydantic would read as a Unix timestamp (`0.5`): the contract says
+    date-time, and a number there is more likely a mistake than a time in 1970."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-01-01T00:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_8601)]
+
 _SCALARS: dict[str, inspect.Parameter] = {
     "q": inspect.Parameter(
         "q",
@@ -95,7 +108,7 @@ _SCALARS: dict[str, inspect.Parameter] = {
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[
-            dt.datetime | None,
+            IsoDateTime | None,
             Query(
                 description="Records changed at or after this time (ISO 8601; UTC when no "
                 "offset is given).",

@@ -18,13 +18,13 @@ from service.db import Document
 from service.problems import Invalid, Problem, invalid_body
 from service.records.model import ID_PATTERN, RECORD_ID, RecordFields
 from service.records.storage.repository import Repository
-from service.records.storage.write_protocol import Change
+from service.records.storage.write_protocol import Change, Pin
 
 MAX_ITEMS = 1000
 #: Items that lost a race, written again at once.
 _CONCURRENCY = 16
 
-Plan = tuple[str, RecordFields, int | None]
+Plan = tuple[str, RecordFields, Pin]
 
 
 async def upsert_many(
@@ -104,7 +104,7 @@ def _parse(repository: Repository, i: int, item: Any) -> Plan:
         fields = repository.resource.fields_model.model_validate(data)
     except ValidationError as exc:
         raise invalid_body(exc, prefix=("records", i)) from None
-    return record_id, fields, if_match
+    return record_id, fields, None if if_match is None else frozenset({if_match})
 
 
 def _item_invalid(i: int, field: str, detail: str) -> Invalid:
