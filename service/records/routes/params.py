@@ -30,18 +30,14 @@ from service.records.search import query_terms
 from service.vocab.countries import country_names
 from service.vocab.terms import SECTORS, DualUseLevel
 
-#: OpenAPI marker: the parameter is a comma-separated list of items of this schema. The
-#: contract generator rewrites such parameters to `style: form, explode: false` arrays.
+#: OpenAPI marker: the parameter is a list of items of this schema, repeated or
+#: comma-separated. The contract generator rewrites such parameters to `style: form,
+#: explode: true` arrays (the repeated form, which generated clients send).
 COMMA_LIST = "x-comma-list"
+#: How every list parameter is described.
+LIST_NOTE = " Repeat the parameter or separate values with commas: `a=X&a=Y` is `a=X,Y`."
 #: OpenAPI marker: an optional parameter that takes one of these values.
 ONE_OF = "x-one-of"
-
-
-def refuse_repeats(request: Request, names: set[str]) -> None:
-    """`country=A&country=B` is refused: a value list is written once, with commas."""
-    for name in names:
-        if len(request.query_params.getlist(name)) > 1:
-            raise invalid(name, "given more than once; separate values with commas")
 
 
 def _list_parameter(resource: Resource, spec: ListFilter) -> inspect.Parameter:
@@ -51,10 +47,9 @@ def _list_parameter(resource: Resource, spec: ListFilter) -> inspect.Parameter:
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[
-            str | None,
+            list[str] | None,
             Query(
-                max_length=4000,
-                description=spec.description + " Comma-separated.",
+                description=spec.description + LIST_NOTE,
                 examples=[spec.example],
                 json_schema_extra={COMMA_LIST: item},
             ),
@@ -126,7 +121,6 @@ def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
     checks = {n: LIST_FILTERS[n].checker(resource) for n in offered if n in LIST_FILTERS}
 
     async def dependency(request: Request, **values: Any) -> Filters:
-        refuse_repeats(request, set(offered))
         any_of = {
             name: comma_list(name, values[name], checks[name])
             for name in checks
@@ -182,8 +176,9 @@ def filter_components(resources: Iterable[Resource]) -> dict[str, Any]:
 
 
 def document_comma_lists(openapi: dict[str, Any], components: dict[str, Any]) -> None:
-    """Rewrite parameters marked `x-comma-list` as comma-separated arrays in the contract, and
-    add the enum schemas they refer to."""
+    """Rewrite parameters marked `x-comma-list` as arrays sent by repeating the parameter in
+    the contract (a comma list is accepted too: see `LIST_NOTE`), and add the enum schemas
+    they refer to."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in components.items():
         schemas.setdefault(name, schema)
@@ -201,7 +196,7 @@ def document_comma_lists(openapi: dict[str, Any], components: dict[str, Any]) ->
                         "maxItems": MAX_VALUES,
                     }
                     parameter["style"] = "form"
-                    parameter["explode"] = False
+                    parameter["explode"] = True
 
 
 def _sort_values(resource: Resource) -> list[str]:
@@ -248,17 +243,14 @@ def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]
             ),
         ] = "exact",
         fields: Annotated[
-            str | None,
+            list[str] | None,
             Query(
-                max_length=2000,
-                description="Fields to return, comma-separated; `id` and `version` are always "
-                "included.",
+                description="Fields to return; `id` and `version` are always included." + LIST_NOTE,
                 examples=["title,year,usd"],
                 json_schema_extra={COMMA_LIST: {"type": "string", "enum": field_names}},
             ),
         ] = None,
     ) -> PageRequest:
-        refuse_repeats(request, {"sort", "limit", "cursor", "count", "fields"})
         if count not in ("exact", "none"):
             raise invalid("count", "must be exact or none")
         chosen = sort or ("relevance" if q is not None else DEFAULT_SORT)
