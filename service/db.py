@@ -1,4 +1,5 @@
-"""Client lifecycle, indexes and readiness. The only module that knows connection details."""
+"""Client lifecycle and readiness. The only module that knows connection details (each store
+creates its own indexes)."""
 
 from typing import Any
 

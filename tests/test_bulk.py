@@ -1,5 +1,7 @@
 """Bulk upsert: one result per item in input order, each item atomic on its own."""
 
+from urllib.parse import quote
+
 from tests.conftest import ADMIN
 from tests.factories import event, issue_key, project, unique_id
 
@@ -95,6 +97,7 @@ async def test_bulk_needs_a_writing_key(fresh_client):
 async def test_a_full_batch_of_1000_is_written_and_fed_to_the_changes_feed(fresh_client):
     items = [{"id": f"batch-{i:04d}", **event(title=f"Forum {i}")} for i in range(1000)]
     r = await fresh_client.post("/v1/events/bulk", json={"records": items}, headers=ADMIN)
+    assert r.status_code == 200, r.text[:500]
     assert r.json()["summary"]["created"] == 1000
     assert [x["id"] for x in r.json()["results"]] == [x["id"] for x in items]
     seen: set[str] = set()
@@ -109,3 +112,53 @@ async def test_a_full_batch_of_1000_is_written_and_fed_to_the_changes_feed(fresh
     assert seen == {x["id"] for x in items}
     again = await fresh_client.post("/v1/events/bulk", json={"records": items}, headers=ADMIN)
     assert again.json()["summary"]["unchanged"] == 1000
+
+
+def _edge_ids() -> dict[str, bool]:
+    """Ids at the edges of the id type, each with whether it is valid."""
+    stem = unique_id("edge")
+    return {
+        f"{stem}\n": False,  # `$` of Python's `re` matches before a final newline
+        f"{stem}\r\n": False,
+        f"{stem}-\u0430": False,  # Cyrillic a
+        f"{stem}-\uff41": False,  # fullwidth a
+        f"{stem}\u2010x": False,  # a hyphen lookalike
+        f"{stem}-\u0131": False,  # dotless i, which upper- and lower-cases to ASCII
+        f" {stem}": False,
+        "bulk": False,
+        (stem + "-" + "x" * 100)[:100]: True,
+        (stem + "-" + "y" * 101)[:101]: False,
+    }
+
+
+async def test_bulk_accepts_exactly_the_ids_the_item_routes_accept(fresh_client):
+    """Every id bulk creates can be read, replaced, patched, deleted and restored by id, and
+    every id the item routes refuse, bulk refuses too."""
+    edge = _edge_ids()
+    r = await fresh_client.post(
+        "/v1/projects/bulk",
+        json={"records": [{"id": record_id, **project()} for record_id in edge]},
+        headers=ADMIN,
+    )
+    assert r.status_code == 200, r.text
+    by_bulk = {
+        record_id: res["status"] for record_id, res in zip(edge, r.json()["results"], strict=True)
+    }
+    assert by_bulk == {rid: "created" if ok else "error" for rid, ok in edge.items()}
+    for record_id, ok in edge.items():
+        path = f"/v1/projects/{quote(record_id, safe='')}"
+        if ok:
+            assert (await fresh_client.get(path)).status_code == 200
+            patch = {"title": "Renamed"}
+            assert (await fresh_client.patch(path, json=patch, headers=ADMIN)).status_code == 200
+            assert (await fresh_client.delete(path, headers=ADMIN)).status_code == 204
+            restore = await fresh_client.post(f"{path}/revisions/1/restore", headers=ADMIN)
+            assert restore.status_code == 200, restore.text
+            put = await fresh_client.put(path, json=project(), headers=ADMIN)
+            assert put.status_code == 200, put.text
+        else:
+            put = await fresh_client.put(path, json=project(), headers=ADMIN)
+            assert put.status_code in (404, 405, 422), (record_id, put.text)
+            assert (await fresh_client.get(path)).status_code in (404, 405, 422)
+    listed = (await fresh_client.get("/v1/projects", params={"limit": 200})).json()["data"]
+    assert {x["id"] for x in listed} == {rid for rid, ok in edge.items() if ok}

@@ -569,3 +569,45 @@ def test_many_clients_sending_their_bodies_byte_by_byte_do_not_exhaust_the_servi
         f"{p99_before * 1000:.0f} and {p99_during * 1000:.0f} ms "
         f"({len(during)} requests)"
     )
+
+
+def test_a_keyed_request_cut_off_by_the_database_runs_again_on_retry(own_database):
+    """The database dies while a keyed bulk request is being written: the request answers 503,
+    and once the database is back the retry with the same key runs (it is not a 409 while the
+    claim waits out `abandon_after`) and writes every record once."""
+    own_database.start()
+    service = ServiceProcess(own_database.uri, "faults_keyed", rate_limit_enabled="false")
+    service.start()
+    ids = [f"keyed-{i:04d}" for i in range(1000)]
+    body = {"records": [{"id": rid, **event(title=f"Import {rid}")} for rid in ids]}
+    keyed = {**ADMIN, "Idempotency-Key": "cut-off-import"}
+    try:
+        wait_for_status(f"{service.url}/readyz", 200, timeout=15)
+        killer = threading.Timer(0.3, own_database.kill_ferretdb)
+        killer.start()
+        with httpx.Client(base_url=service.url, timeout=60) as client:
+            first = client.post("/v1/events/bulk", json=body, headers=keyed)
+            killer.join()
+            assert first.status_code == 503, first.text[:300]
+            own_database.start()
+            wait_for_status(f"{service.url}/readyz", 200, timeout=15)
+            # Retried as a client would: a 503 (the database still settling) is retried after
+            # a pause; a 409 would mean the cut-off attempt still holds the key.
+            retries: list[int] = []
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                retried = client.post("/v1/events/bulk", json=body, headers=keyed)
+                retries.append(retried.status_code)
+                if retried.status_code != 503:
+                    break
+                time.sleep(1)
+            assert retries[-1] == 200 and 409 not in retries, (retries, retried.text[:300])
+            assert retried.headers.get("idempotent-replayed") is None
+            assert retried.json()["summary"]["error"] == 0
+            again = client.post("/v1/events/bulk", json=body, headers=keyed)
+            assert again.headers.get("idempotent-replayed") == "true"
+        with MongoClient[dict[str, Any]](own_database.uri) as mongo:
+            stored = sorted(d["_id"] for d in mongo["faults_keyed"]["events"].find({}, {"_id": 1}))
+    finally:
+        service.stop()
+    assert stored == ids

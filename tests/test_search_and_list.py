@@ -131,10 +131,58 @@ async def test_bracket_syntax_gets_a_clear_answer(seeded):
     assert "Bracket syntax" in r.json()["detail"]
 
 
-async def test_a_filter_given_twice_is_422(seeded):
-    r = await seeded.get("/v1/projects?country=PAK&country=KEN")
-    assert r.status_code == 422
-    assert "commas" in r.json()["errors"][0]["detail"]
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/v1/projects", "sort=id"),
+        ("/v1/projects", "q=laboratory&sort=id"),
+        ("/v1/projects/facets", "by=country&by=sector"),
+        ("/v1/projects/stats", "group_by=country&metrics=count&metrics=usd"),
+        ("/v1/projects/export", "format=ndjson"),
+    ],
+)
+async def test_a_repeated_filter_means_the_same_as_a_comma_list(seeded, path, extra):
+    commas = {
+        "facets": "by=country,sector",
+        "stats": "group_by=country&metrics=count,usd",
+    }.get(path.rsplit("/", 1)[1], extra)
+    repeated = await seeded.get(f"{path}?country=PAK&country=KEN&{extra}")
+    listed = await seeded.get(f"{path}?country=PAK,KEN&{commas}")
+    only_pak = await seeded.get(f"{path}?country=PAK&{commas}")
+    assert repeated.status_code == listed.status_code == 200, repeated.text
+    assert repeated.content == listed.content
+    assert repeated.content != only_pak.content  # KEN counts: the repeat is not dropped
+
+
+async def test_the_changes_feed_takes_repeated_collections(seeded):
+    repeated = await seeded.get("/v1/changes?collections=events&collections=projects")
+    listed = await seeded.get("/v1/changes?collections=events,projects")
+    events = await seeded.get("/v1/changes?collections=events")
+    assert repeated.status_code == 200, repeated.text
+    assert repeated.json()["changes"] == listed.json()["changes"]
+    assert len(repeated.json()["changes"]) > len(events.json()["changes"])
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/v1/projects?limit=1&limit=2", "limit"),
+        ("/v1/projects?sort=id&sort=-id", "sort"),
+        ("/v1/projects?cursor=a&cursor=b", "cursor"),
+        ("/v1/projects?year_from=2000&year_from=2010", "year_from"),
+        ("/v1/projects?q=cable&q=fibre", "q"),
+        ("/v1/projects/facets?by=country&size=1&size=2", "size"),
+        ("/v1/projects/stats?group_by=country&top=1&top=2", "top"),
+        ("/v1/projects/export?format=csv&format=ndjson", "format"),
+        ("/v1/changes?limit=1&limit=2", "limit"),
+        ("/v1/countries/PAK/timeline?year_to=2020&year_to=2010", "year_to"),
+    ],
+)
+async def test_a_repeated_single_valued_parameter_is_422_naming_it(seeded, url, parameter):
+    r = await seeded.get(url)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert [e["parameter"] for e in r.json()["errors"]] == [parameter]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The principal dependency: who is calling, checked against what the route needs."""
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +12,11 @@ from service.auth.principal import ANONYMOUS, Principal, Role
 from service.problems import Forbidden, Problem, Unauthorized
 from service.wiring import services_of
 
+#: HTTP's optional whitespace is space and tab only (RFC 9110 5.6.3); `str.strip()` would
+#: also drop a non-breaking space, accepting a key that was not sent as issued.
+_OWS = " \t"
+#: The bearer credential syntax (RFC 6750 2.1).
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer srt_...`")
 
 
@@ -39,10 +45,11 @@ async def identify(request: Request) -> Principal:
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS
-    scheme, _, secret = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    scheme, _, secret = header.strip(_OWS).partition(" ")
+    secret = secret.strip(_OWS)
+    if scheme.lower() != "bearer" or not _TOKEN68.fullmatch(secret):
         raise Unauthorized("Send an API key as `Authorization: Bearer <secret>`.")
-    found = await services_of(request.app).keys.verify(secret.strip())
+    found = await services_of(request.app).keys.verify(secret)
     if found is None:
         raise Unauthorized("The API key is not valid or was revoked.")
     return found

@@ -8,9 +8,10 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader
 from service.problems import Invalid
+from service.records.routes.params import COMMA_LIST, LIST_NOTE
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
-from service.wiring import services_of
+from service.wiring import RESOURCES, services_of
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
@@ -80,18 +81,17 @@ async def changes(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most changes per page.")] = 100,
     collections: Annotated[
-        str | None,
+        list[str] | None,
         Query(
-            max_length=200,
-            description="Comma-separated collections to follow (default: all).",
-            examples=["events,projects"],
+            description="Collections to follow (default: all)." + LIST_NOTE,
+            json_schema_extra={COMMA_LIST: {"type": "string", "enum": [r.name for r in RESOURCES]}},
         ),
     ] = None,
 ) -> Response:
     feed = services_of(request.app).feed
     wanted = feed.collections
     if collections is not None:
-        names = [c.strip() for c in collections.split(",") if c.strip()]
+        names = [c.strip() for part in collections for c in part.split(",") if c.strip()]
         unknown = [c for c in names if c not in feed.collections]
         if unknown or not names:
             raise Invalid(

@@ -1,5 +1,8 @@
 """Request limits, enforced before routing and before the database sees anything.
 
+* URLs longer than `MAX_URL_BYTES` (path and query) are a 414, well below the HTTP server's
+  own limits (h11 refuses a request head over 16 KiB, httptools a URL over about 64 KiB, both
+  with a plain-text 400 the app never sees), so a long URL gets a problem document.
 * Query strings: parameter names with `$`, `[`, `]` or `.` (operator or bracket syntax such
   as `kind[$ne]=x`), and values that look like operators (`$ne`), hold NUL, or are not UTF-8,
   are a 422.
@@ -43,6 +46,26 @@ FREE_TEXT = frozenset({"q"})
 
 class PayloadTooLarge(Problem):
     status, slug = 413, "payload-too-large"
+
+
+class UriTooLong(Problem):
+    status, slug = 414, "uri-too-long"
+
+
+#: 8 KiB: leaves the rest of h11's 16 KiB request head to the headers; a filter list of every
+#: country code is about 1.2 KiB, so no query of this API needs more.
+MAX_URL_BYTES = 8 * 1024
+
+
+def url_problem(scope: Scope) -> Problem | None:
+    """A 414 for a URL longer than `MAX_URL_BYTES`, or None."""
+    size = len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"])
+    if size <= MAX_URL_BYTES:
+        return None
+    return UriTooLong(
+        f"The URL is {size} bytes long; this service takes at most {MAX_URL_BYTES}.",
+        limit=MAX_URL_BYTES,
+    )
 
 
 class UnsupportedMediaType(Problem):
@@ -177,6 +200,8 @@ class RequestLimits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if problem := url_problem(scope):
+            return await answer(problem, scope, receive, send)
         if scope["query_string"] and (problem := query_problem(scope["query_string"])):
             return await answer(problem, scope, receive, send)
         length = header(scope, b"content-length")

@@ -73,7 +73,8 @@ class Metrics:
 
 def route_of(scope: Scope) -> str:
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # The template without convertors: `/v1/events/{record_id}`, not `{record_id:record_id}`.
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else "unmatched"
 
 

@@ -15,6 +15,7 @@ _WHY = {
     412: "`If-Match` names a version that is no longer current, or `If-None-Match: *` "
     "found an existing record.",
     413: "The body is larger than the published limit.",
+    414: "The URL (path and query) is longer than 8 KiB.",
     415: "The body is not JSON (`Content-Type` must be `application/json` or `+json`).",
     422: "Validation failed (body, path, header or an unknown query parameter), or the body "
     "or query holds a refused value (a `$` or dotted key, duplicate keys, NaN, a number out "

@@ -10,7 +10,7 @@ as `$gt` included) is a 422. `routes/params.py` declares them over HTTP and
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,10 +237,15 @@ def invalid(parameter: str, detail: str) -> Invalid:
 
 
 def comma_list(
-    parameter: str, raw: str, check: Callable[[str], str], max_values: int = MAX_VALUES
+    parameter: str,
+    raw: str | Sequence[str],
+    check: Callable[[str], str],
+    max_values: int = MAX_VALUES,
 ) -> tuple[str, ...]:
-    """Distinct values of a comma-separated parameter, each checked; a bad one is a 422."""
-    values = [v.strip() for v in raw.split(",")]
+    """Distinct values of a list parameter, each checked; a bad one is a 422. The parameter
+    may be given once, comma-separated, or repeated (each repeat may hold commas too)."""
+    given = [raw] if isinstance(raw, str) else raw
+    values = [v.strip() for part in given for v in part.split(",")]
     if any(not v for v in values):
         raise invalid(parameter, "empty value in the comma-separated list")
     if len(values) > max_values:

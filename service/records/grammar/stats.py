@@ -1,5 +1,6 @@
 """What facets and statistics may ask for: dimensions, metrics, and the parsed request."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.records.grammar.query import comma_list, invalid, one_of
@@ -41,8 +42,8 @@ class StatsRequest:
 
 def parse_stats(
     dimensions: list[str],
-    group_by: str,
-    metrics: str,
+    group_by: Sequence[str],
+    metrics: Sequence[str],
     order: str | None,
     top: int | None,
     include_all: bool,

@@ -15,9 +15,9 @@ from service.records.routes.export_format import MEDIA_TYPES, csv_lines, ndjson_
 from service.records.routes.openapi_docs import ALWAYS, BODY, links_to_record
 from service.records.routes.params import (
     COMMA_LIST,
+    LIST_NOTE,
     filter_dependency,
     page_dependency,
-    refuse_repeats,
 )
 from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
@@ -84,11 +84,10 @@ def collection_router(resource: Resource) -> APIRouter:
         filters: Filtered,
         request: Request,
         by: Annotated[
-            str,
+            list[str],
             Query(
-                max_length=500,
-                description="Facets to count, comma-separated.",
-                examples=[",".join(facet_names[:3])],
+                description="Facets to count." + LIST_NOTE,
+                examples=[facet_names[:3]],
                 json_schema_extra={COMMA_LIST: {"type": "string", "enum": facet_names}},
             ),
         ],
@@ -96,7 +95,6 @@ def collection_router(resource: Resource) -> APIRouter:
             int, Query(ge=1, le=1000, description="At most this many values per facet.")
         ] = 100,
     ) -> Response:
-        refuse_repeats(request, {"by", "size"})
         chosen = comma_list("by", by, one_of(facet_names, "a facet of this collection"))
         return JSONBytes(await repository.facets(filters, chosen, size))
 
@@ -136,22 +134,20 @@ def collection_router(resource: Resource) -> APIRouter:
         filters: Filtered,
         request: Request,
         group_by: Annotated[
-            str,
+            list[str],
             Query(
-                max_length=100,
-                description="One or two dimensions, comma-separated.",
-                examples=["year,sector"],
+                description="One or two dimensions." + LIST_NOTE,
+                examples=[["year", "sector"]],
                 json_schema_extra={COMMA_LIST: {"type": "string", "enum": dimensions}},
             ),
         ],
         metrics: Annotated[
-            str,
+            list[str],
             Query(
-                max_length=100,
-                description="Metrics per row, comma-separated.",
+                description="Metrics per row (default: count)." + LIST_NOTE,
                 json_schema_extra={COMMA_LIST: {"type": "string", "enum": list(METRICS)}},
             ),
-        ] = "count",
+        ] = ["count"],  # noqa: B006 (FastAPI copies defaults)
         order: Annotated[
             str | None,
             Query(
@@ -179,7 +175,6 @@ def collection_router(resource: Resource) -> APIRouter:
             ),
         ] = None,
     ) -> Response:
-        refuse_repeats(request, {"group_by", "metrics", "order", "top", "include_all", "role"})
         query = parse_stats(dimensions, group_by, metrics, order, top, include_all, role)
         return JSONBytes(await repository.stats(filters, query))
 

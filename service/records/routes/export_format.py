@@ -9,13 +9,12 @@ stay numbers, booleans are `true`/`false`, missing values are empty.
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
 from service.db import Document
 
-Format = Literal["ndjson", "csv"]
 MEDIA_TYPES: dict[str, str] = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 _ROWS_PER_CHUNK = 200
 

@@ -3,12 +3,12 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path
-from pydantic import AfterValidator
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.responses import Response
 
 from service.auth.deps import Reader, Writer
 from service.records.merge_patch import merge_patch
-from service.records.model import ID_PATTERN, not_reserved
+from service.records.model import RESERVED_IDS, RecordId
 from service.records.resource import Resource
 from service.records.routes import examples
 from service.records.routes.openapi_docs import ALWAYS, BODY, links_to_record
@@ -20,11 +20,19 @@ from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 from service.web.parsed_body import ParsedBodyRoute
 
-IdPath = Annotated[
-    str,
-    Path(pattern=ID_PATTERN, description="The record's id (a slug)."),
-    AfterValidator(not_reserved),
-]
+IdPath = Annotated[RecordId, Path(description="The record's id (a slug).")]
+
+
+class _RecordIdConvertor(StringConvertor):
+    """A path segment that is not a reserved name: `/bulk` is never routed to an item route,
+    so a wrong method on it is a 405 whose `Allow` names only what the path serves."""
+
+    regex = "(?!(?:" + "|".join(sorted(RESERVED_IDS)) + ")(?![^/]))[^/]+"
+
+
+register_url_convertor("record_id", _RecordIdConvertor())
+#: The item path: routed only for segments that can be a record id.
+ITEM_PATH = "/{record_id:record_id}"
 
 
 def item_router(resource: Resource) -> APIRouter:
@@ -37,7 +45,7 @@ def item_router(resource: Resource) -> APIRouter:
     Repo = Annotated[Repository, Depends(repository_for(resource))]
 
     @router.get(
-        "/{record_id}",
+        ITEM_PATH,
         operation_id=f"get_{one}",
         summary=f"Get a {one}",
         description="`ETag` carries the version; `If-None-Match` with it answers 304. "
@@ -58,7 +66,7 @@ def item_router(resource: Resource) -> APIRouter:
         return JSONBytes(record, headers={"ETag": tag})
 
     @router.put(
-        "/{record_id}",
+        ITEM_PATH,
         operation_id=f"put_{one}",
         summary=f"Create or replace a {one}",
         description="201 when created, 200 when replaced or unchanged (a write that changes "
@@ -91,7 +99,7 @@ def item_router(resource: Resource) -> APIRouter:
         return answer(written, base)
 
     @router.patch(
-        "/{record_id}",
+        ITEM_PATH,
         operation_id=f"patch_{one}",
         summary=f"Update part of a {one} (JSON Merge Patch)",
         description="RFC 7396: objects merge, `null` removes a field, arrays are replaced. "
@@ -118,7 +126,7 @@ def item_router(resource: Resource) -> APIRouter:
         return answer(written, base)
 
     @router.delete(
-        "/{record_id}",
+        ITEM_PATH,
         operation_id=f"delete_{one}",
         summary=f"Delete a {one}",
         description="Leaves a tombstone: later GETs answer 410, lists leave it out, the "

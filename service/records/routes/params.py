@@ -3,11 +3,13 @@ and list parameters one by one in the contract, and validate them into grammar v
 
 import datetime as dt
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 
 from service.records.grammar.query import (
     DEFAULT_SORT,
@@ -28,18 +30,14 @@ from service.records.search import query_terms
 from service.vocab.countries import country_names
 from service.vocab.terms import SECTORS, Confidence, DualUseLevel
 
-#: OpenAPI marker: the parameter is a comma-separated list of items of this schema. The
-#: contract generator rewrites such parameters to `style: form, explode: false` arrays.
+#: OpenAPI marker: the parameter is a list of items of this schema, repeated or
+#: comma-separated. The contract generator rewrites such parameters to `style: form,
+#: explode: true` arrays (the repeated form, which generated clients send).
 COMMA_LIST = "x-comma-list"
+#: How every list parameter is described.
+LIST_NOTE = " Repeat the parameter or separate values with commas: `a=X&a=Y` is `a=X,Y`."
 #: OpenAPI marker: an optional parameter that takes one of these values.
 ONE_OF = "x-one-of"
-
-
-def refuse_repeats(request: Request, names: set[str]) -> None:
-    """`country=A&country=B` is refused: a value list is written once, with commas."""
-    for name in names:
-        if len(request.query_params.getlist(name)) > 1:
-            raise invalid(name, "given more than once; separate values with commas")
 
 
 def _list_parameter(resource: Resource, spec: ListFilter) -> inspect.Parameter:
@@ -49,10 +47,9 @@ def _list_parameter(resource: Resource, spec: ListFilter) -> inspect.Parameter:
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[
-            str | None,
+            list[str] | None,
             Query(
-                max_length=4000,
-                description=spec.description + " Comma-separated.",
+                description=spec.description + LIST_NOTE,
                 examples=[spec.example],
                 json_schema_extra={COMMA_LIST: item},
             ),
@@ -68,6 +65,17 @@ def _int_parameter(name: str, description: str, low: int, high: int) -> inspect.
         annotation=Annotated[int | None, Query(ge=low, le=high, description=description)],
     )
 
+
+def _iso_8601(value: Any) -> Any:
+    """Refuse what pydantic would read as a Unix timestamp (`0.5`): the contract says
+    date-time, and a number there is more likely a mistake than a time in 1970."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-01-01T00:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_8601)]
 
 _SCALARS: dict[str, inspect.Parameter] = {
     "q": inspect.Parameter(
@@ -109,7 +117,7 @@ _SCALARS: dict[str, inspect.Parameter] = {
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[
-            dt.datetime | None,
+            IsoDateTime | None,
             Query(
                 description="Records changed at or after this time (ISO 8601; UTC when no "
                 "offset is given).",
@@ -132,7 +140,6 @@ def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
     checks = {n: LIST_FILTERS[n].checker(resource) for n in offered if n in LIST_FILTERS}
 
     async def dependency(request: Request, **values: Any) -> Filters:
-        refuse_repeats(request, set(offered))
         any_of = {
             name: comma_list(name, values[name], checks[name])
             for name in checks
@@ -189,8 +196,9 @@ def filter_components(resources: Iterable[Resource]) -> dict[str, Any]:
 
 
 def document_comma_lists(openapi: dict[str, Any], components: dict[str, Any]) -> None:
-    """Rewrite parameters marked `x-comma-list` as comma-separated arrays in the contract, and
-    add the enum schemas they refer to."""
+    """Rewrite parameters marked `x-comma-list` as arrays sent by repeating the parameter in
+    the contract (a comma list is accepted too: see `LIST_NOTE`), and add the enum schemas
+    they refer to."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in components.items():
         schemas.setdefault(name, schema)
@@ -208,7 +216,7 @@ def document_comma_lists(openapi: dict[str, Any], components: dict[str, Any]) ->
                         "maxItems": MAX_VALUES,
                     }
                     parameter["style"] = "form"
-                    parameter["explode"] = False
+                    parameter["explode"] = True
 
 
 def _sort_values(resource: Resource) -> list[str]:
@@ -255,17 +263,14 @@ def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]
             ),
         ] = "exact",
         fields: Annotated[
-            str | None,
+            list[str] | None,
             Query(
-                max_length=2000,
-                description="Fields to return, comma-separated; `id` and `version` are always "
-                "included.",
+                description="Fields to return; `id` and `version` are always included." + LIST_NOTE,
                 examples=["title,year,usd"],
                 json_schema_extra={COMMA_LIST: {"type": "string", "enum": field_names}},
             ),
         ] = None,
     ) -> PageRequest:
-        refuse_repeats(request, {"sort", "limit", "cursor", "count", "fields"})
         if count not in ("exact", "none"):
             raise invalid("count", "must be exact or none")
         q = search_text(q)

@@ -7,13 +7,16 @@ from fastapi import Header
 from service.problems import Invalid
 from service.records.storage.write_protocol import Pin
 
-#: A version ETag this service issued (`"3"`, optionally weak), or `*`.
-ETAG_PATTERN = r'^\s*(\*|(W/)?"[1-9][0-9]{0,9}")\s*$'
+_TAG = r'(W/)?"[1-9][0-9]{0,9}"'
+#: `*`, or a list of version ETags this service issued (`"3"`, optionally weak): RFC 9110
+#: 13.1.1 lets `If-Match` name several, and the write applies if one is current.
+ETAG_PATTERN = rf"^\s*(\*|{_TAG}(\s*,\s*{_TAG})*)\s*$"
 IfMatch = Annotated[
     str | None,
     Header(
         pattern=ETAG_PATTERN,
-        description='Version ETag the write applies to, e.g. `"3"`; stale answers 412.',
+        description='Version ETag(s) the write applies to, e.g. `"3"` or `"3", "4"`; when '
+        "none is current the answer is 412.",
     ),
 ]
 
@@ -23,18 +26,18 @@ def etag(version: int) -> str:
 
 
 def parse_version_tag(header: str | None, name: str) -> Pin:
-    """The version an `If-Match` header pins, `*` for any current record, or None."""
+    """The versions an `If-Match` header pins, `*` for any current record, or None."""
     if header is None:
         return None
     if header.strip() == "*":
         return "*"
-    tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+    if not all(tag.isdigit() for tag in tags):
         raise Invalid(
-            f'{name} must be an ETag this service issued, such as "3".',
+            f'{name} must list ETags this service issued, such as "3".',
             errors=[{"parameter": name, "in": "header", "detail": "not a version ETag"}],
         )
-    return int(tag)
+    return frozenset(int(tag) for tag in tags)
 
 
 def matches_any(header: str | None, version: int) -> bool:

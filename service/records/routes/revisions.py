@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader, Writer
 from service.records.resource import Resource
-from service.records.routes.item import IdPath
+from service.records.routes.item import ITEM_PATH, IdPath
 from service.records.routes.openapi_docs import ALWAYS
 from service.records.routes.preconditions import IfMatch, parse_version_tag
 from service.records.routes.repository_dep import repository_for
@@ -25,7 +25,7 @@ def revision_router(resource: Resource) -> APIRouter:
     Repo = Annotated[Repository, Depends(repository_for(resource))]
 
     @router.get(
-        "/{record_id}/revisions",
+        ITEM_PATH + "/revisions",
         operation_id=f"list_{one}_revisions",
         summary=f"List the revisions of a {one}",
         description="Newest first: version, operation, when and by which key.",
@@ -35,7 +35,7 @@ def revision_router(resource: Resource) -> APIRouter:
         return JSONBytes({"data": await repository.revision_list(record_id)})
 
     @router.get(
-        "/{record_id}/revisions/{version}",
+        ITEM_PATH + "/revisions/{version}",
         operation_id=f"get_{one}_revision",
         summary=f"Get one revision of a {one}",
         description="The record as it was at that version (`record` is null for a deletion).",
@@ -50,7 +50,7 @@ def revision_router(resource: Resource) -> APIRouter:
         return JSONBytes(await repository.revision(record_id, version))
 
     @router.post(
-        "/{record_id}/revisions/{version}/restore",
+        ITEM_PATH + "/revisions/{version}/restore",
         operation_id=f"restore_{one}",
         summary=f"Restore an earlier revision of a {one}",
         description="Makes that revision's content current as a new version, recording who "

@@ -9,7 +9,6 @@ as a PUT would retry it.
 """
 
 import asyncio
-import re
 from typing import Any
 
 import pymongo
@@ -19,18 +18,17 @@ from starlette.concurrency import run_in_threadpool
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Invalid, Problem, invalid_body
-from service.records.model import ID_PATTERN, RESERVED_IDS, RecordFields
+from service.records.model import ID_PATTERN, RECORD_ID, RecordFields
 from service.records.storage.repository import Repository
-from service.records.storage.write_protocol import Change
+from service.records.storage.write_protocol import Change, Pin
 
 MAX_ITEMS = 1000
 #: The database time of one batch, all its reads and writes together (the command line's).
 BULK_TIMEOUT_S = 30.0
 #: Items that lost a race, written again at once.
 _CONCURRENCY = 16
-_ID = re.compile(ID_PATTERN)
 
-Plan = tuple[str, RecordFields, int | None]
+Plan = tuple[str, RecordFields, Pin]
 
 
 async def upsert_many(
@@ -130,11 +128,11 @@ def _plan_all(
 def _parse(repository: Repository, i: int, item: Any) -> Plan:
     if not isinstance(item, dict):
         raise _item_invalid(i, "", "each item must be a record object with its id")
-    record_id = item.get("id")
-    if not isinstance(record_id, str) or not _ID.match(record_id):
-        raise _item_invalid(i, "id", f"an id matching {ID_PATTERN} is required")
-    if record_id in RESERVED_IDS:
-        raise _item_invalid(i, "id", f"{record_id!r} is reserved for a route")
+    try:
+        record_id = RECORD_ID.validate_python(item.get("id"), strict=True)
+    except ValidationError as exc:
+        detail = exc.errors()[0]["msg"]
+        raise _item_invalid(i, "id", f"an id matching {ID_PATTERN} is required: {detail}") from None
     if_match = item.get("if_match")
     if if_match is not None and (
         not isinstance(if_match, int) or isinstance(if_match, bool) or if_match < 1
@@ -145,7 +143,7 @@ def _parse(repository: Repository, i: int, item: Any) -> Plan:
         fields = repository.resource.fields_model.model_validate(data)
     except ValidationError as exc:
         raise invalid_body(exc, prefix=("records", i)) from None
-    return record_id, fields, if_match
+    return record_id, fields, None if if_match is None else frozenset({if_match})
 
 
 def _item_invalid(i: int, field: str, detail: str) -> Invalid:

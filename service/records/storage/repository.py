@@ -57,7 +57,7 @@ class Written:
 
 def _pinned(if_match: Pin) -> bool:
     """A write pinned to a version answers 412 when it loses a race instead of retrying."""
-    return isinstance(if_match, int)
+    return isinstance(if_match, frozenset)
 
 
 async def _backoff(attempt: int) -> None:

@@ -40,8 +40,9 @@ from service.records.resource import Resource
 from service.records.storage.sequence import Sequence
 
 Status = Literal["created", "updated", "unchanged", "deleted"]
-#: What `If-Match` pins: a version, any current record (`*`), or nothing.
-Pin = int | Literal["*"] | None
+#: What `If-Match` pins: the versions the write applies to (one of them must be current),
+#: any current record (`*`), or nothing.
+Pin = frozenset[int] | Literal["*"] | None
 
 #: Operations per write command: short commands stay well inside the socket timeout.
 _CHUNK = 200
@@ -81,7 +82,8 @@ def check(
 
     `create_only` refuses a live record (`If-None-Match: *`); `new_id` refuses a tombstone as
     well, for ids the service chooses: a new record never inherits a deleted one's history.
-    `if_match` is a version, or `*` for any current record."""
+    `if_match` is a set of versions, one of which must be current, or `*` for any current
+    record."""
     if (create_only and alive(current)) or (new_id and current is not None):
         assert current is not None
         raise PreconditionFailed(f"The {resource.singular} {current['_id']!r} already exists.")
@@ -90,9 +92,10 @@ def check(
             f"If-Match: * needs a current {resource.singular}.",
             current_version=current["version"] if current else None,
         )
-    if isinstance(if_match, int) and (current is None or current["version"] != if_match):
+    if isinstance(if_match, frozenset) and (current is None or current["version"] not in if_match):
+        named = ", ".join(str(v) for v in sorted(if_match))
         raise PreconditionFailed(
-            f"If-Match: version {if_match} is not the current version.",
+            f"If-Match: version {named} is not the current version.",
             current_version=current["version"] if current else None,
         )
     if current is not None and not principal.may_change(current["owner"]):
