@@ -39,8 +39,8 @@ def _example(status: int) -> dict[str, Any]:
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Response entries for the given statuses."""
-    codes = sorted(set(statuses))
+    """Response entries for the given statuses, and 414: any URL can be too long."""
+    codes = sorted({*statuses, 414})
     return {
         code: {
             "description": _WHY[code],

@@ -4,7 +4,7 @@ them can meet, and the links from an answer carrying a record to the operations 
 from typing import Any
 
 #: Any record operation can meet a bad key, a bad parameter, a rate limit or an outage.
-ALWAYS = (401, 414, 422, 429, 503)
+ALWAYS = (401, 422, 429, 503)
 #: Operations with a body can also meet a malformed, oversized or non-JSON one.
 BODY = (400, 413, 415)
 
