@@ -1,52 +1,64 @@
 """Export: every matching record, streamed as NDJSON or CSV in constant memory.
 
 Records come from an async database cursor in batches and are written out as they arrive;
-nothing holds the whole result. CSV flattens each record to the resource's declared columns:
-lists are joined with `;` (countries by code, organisations by name, sources by URL), numbers
-stay numbers, booleans are `true`/`false`, missing values are empty.
+nothing holds the whole result. CSV rows are built from the column table in `csv_columns.py`:
+one row per record, or one per funding item (`rows=funding`). Lists are joined with `;`,
+numbers stay numbers, booleans are `true`/`false`, missing values are empty, and text a
+spreadsheet would run as a formula is defused.
 """
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import orjson
 
 from service.db import Document
+from service.records.routes.csv_columns import COLUMNS, FUNDING_COLUMNS
 
 Format = Literal["ndjson", "csv"]
+Rows = Literal["records", "funding"]
 MEDIA_TYPES: dict[str, str] = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+#: What spreadsheet programs look for to read a CSV file as UTF-8 rather than a local code page.
+BOM = "\ufeff".encode()
 _ROWS_PER_CHUNK = 200
 
 
-def _scalar(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        for name in ("code", "name", "url", "value"):
-            if name in value:
-                return value[name]
-        return orjson.dumps(value).decode()
-    return value
-
-
-def cell(record: Document, path: str) -> Any:
-    """The value at a dotted path, flattened to one CSV cell."""
-    value: Any = record
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
+def text(value: Any) -> Any:
+    """One value as a CSV cell."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
-        return _defuse(";".join(str(_scalar(v)) for v in value))
-    value = _scalar(value)
+        return _defuse(";".join(str(text(v)) for v in value))
+    if isinstance(value, dict):
+        return _defuse(orjson.dumps(value).decode())
     return _defuse(value) if isinstance(value, str) else value
 
 
-def _defuse(text: str) -> str:
+def _defuse(cell: str) -> str:
     """Text a spreadsheet would run as a formula is prefixed with `'` (OWASP CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def record_rows(record: Document, names: Sequence[str]) -> Iterator[list[Any]]:
+    yield [text(COLUMNS[name].get(record)) for name in names]
+
+
+def funding_rows(record: Document, names: Sequence[str]) -> Iterator[list[Any]]:
+    for number, item in enumerate(record.get("funding") or [], start=1):
+        yield [text(FUNDING_COLUMNS[name].get(record, item, number)) for name in names]
+
+
+def chosen(names: Iterable[str], rows: Rows, fields: Iterable[str] | None) -> list[str]:
+    """The columns to write: all of `names`, or those whose source `fields` selects."""
+    table: dict[str, Any] = FUNDING_COLUMNS if rows == "funding" else COLUMNS
+    if fields is None:
+        return list(names)
+    keep = {"id", "version", "funding" if rows == "funding" else "id", *fields}
+    return [n for n in names if table[n].source in keep]
 
 
 async def ndjson_lines(records: AsyncIterator[Document]) -> AsyncIterator[bytes]:
@@ -55,18 +67,24 @@ async def ndjson_lines(records: AsyncIterator[Document]) -> AsyncIterator[bytes]
 
 
 async def csv_lines(
-    records: AsyncIterator[Document], columns: Iterable[str]
+    records: AsyncIterator[Document],
+    columns: Iterable[str],
+    rows: Rows = "records",
+    bom: bool = False,
 ) -> AsyncIterator[bytes]:
     names = list(columns)
+    make_rows = funding_rows if rows == "funding" else record_rows
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(names)
-    rows = 0
+    prefix, written = (BOM if bom else b""), 0
     async for record in records:
-        writer.writerow([cell(record, name) for name in names])
-        rows += 1
-        if rows % _ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+        for row in make_rows(record, names):
+            writer.writerow(row)
+            written += 1
+            if written % _ROWS_PER_CHUNK == 0:
+                yield prefix + buffer.getvalue().encode()
+                prefix = b""
+                buffer.seek(0)
+                buffer.truncate()
+    yield prefix + buffer.getvalue().encode()

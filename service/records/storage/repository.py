@@ -20,12 +20,12 @@ from slugify import slugify
 from service.auth.principal import Principal
 from service.db import Document
 from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
-from service.records.grammar.query import Filters, PageRequest
+from service.records.grammar.query import Filters, PageRequest, Sort
 from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
 from service.records.resource import Resource
 from service.records.storage import listing, stats
-from service.records.storage.documents import HIDDEN, content, public
+from service.records.storage.documents import content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
 from service.records.storage.sequence import Sequence
@@ -117,13 +117,19 @@ class Repository:
     async def stats(self, filters: Filters, request: StatsRequest) -> Document:
         return await stats.stats(self.col, self.resource, filters, request)
 
-    async def export(self, filters: Filters) -> AsyncIterator[Document]:
-        """Every matching live record in id order, read in batches."""
+    async def export(
+        self, filters: Filters, sort: Sort, fields: tuple[str, ...] | None = None
+    ) -> AsyncIterator[Document]:
+        """Every matching live record in `sort` order (as the list orders it), shaped to
+        `fields` like the list, read in batches."""
         found = self.col.find(
-            to_mongo(filters), projection=HIDDEN, sort=[("_id", ASCENDING)], batch_size=500
+            to_mongo(filters),
+            projection=listing.projection(fields, sort),
+            sort=listing.mongo_sort(sort),
+            batch_size=500,
         )
         async for doc in found:
-            yield public(doc)
+            yield listing.shape(doc, fields)
 
     async def timeline(
         self, country: str, year_from: int | None, year_to: int | None
