@@ -39,6 +39,8 @@ class ItemColumn:
 def at(path: str) -> Getter:
     """The value at a dotted path of the record, or None."""
     parts = path.split(".")
+    if len(parts) == 1:
+        return lambda record: record.get(path)
 
     def get(record: Document) -> Any:
         value: Any = record

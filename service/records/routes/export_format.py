@@ -9,7 +9,7 @@ spreadsheet would run as a formula is defused.
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 import orjson
@@ -25,31 +25,46 @@ BOM = "\ufeff".encode()
 _ROWS_PER_CHUNK = 200
 
 
+#: First characters that make a spreadsheet run a cell as a formula (OWASP CSV injection).
+_FORMULA = frozenset("=+-@\t\r")
+
+
 def text(value: Any) -> Any:
-    """One value as a CSV cell."""
+    """One value as a CSV cell. Called for every cell of every row, so it tests the common
+    types first."""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value and value[0] in _FORMULA else value
+    if kind is int or kind is float:
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, list):
-        return _defuse(";".join(str(text(v)) for v in value))
-    if isinstance(value, dict):
-        return _defuse(orjson.dumps(value).decode())
-    return _defuse(value) if isinstance(value, str) else value
+    if kind is list:
+        return text(";".join(v if type(v) is str else str(text(v)) for v in value))
+    return text(orjson.dumps(value).decode())
 
 
-def _defuse(cell: str) -> str:
-    """Text a spreadsheet would run as a formula is prefixed with `'` (OWASP CSV injection)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+def record_rows(names: Sequence[str]) -> Callable[[Document], Iterator[list[Any]]]:
+    """The rows of one record: one, with the named columns."""
+    getters = [COLUMNS[name].get for name in names]
+
+    def rows(record: Document) -> Iterator[list[Any]]:
+        yield [text(get(record)) for get in getters]
+
+    return rows
 
 
-def record_rows(record: Document, names: Sequence[str]) -> Iterator[list[Any]]:
-    yield [text(COLUMNS[name].get(record)) for name in names]
+def funding_rows(names: Sequence[str]) -> Callable[[Document], Iterator[list[Any]]]:
+    """The rows of one record: one per funding item, with the named columns."""
+    getters = [FUNDING_COLUMNS[name].get for name in names]
 
+    def rows(record: Document) -> Iterator[list[Any]]:
+        for number, item in enumerate(record.get("funding") or [], start=1):
+            yield [text(get(record, item, number)) for get in getters]
 
-def funding_rows(record: Document, names: Sequence[str]) -> Iterator[list[Any]]:
-    for number, item in enumerate(record.get("funding") or [], start=1):
-        yield [text(FUNDING_COLUMNS[name].get(record, item, number)) for name in names]
+    return rows
 
 
 def chosen(names: Iterable[str], rows: Rows, fields: Iterable[str] | None) -> list[str]:
@@ -73,13 +88,13 @@ async def csv_lines(
     bom: bool = False,
 ) -> AsyncIterator[bytes]:
     names = list(columns)
-    make_rows = funding_rows if rows == "funding" else record_rows
+    rows_of = (funding_rows if rows == "funding" else record_rows)(names)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(names)
     prefix, written = (BOM if bom else b""), 0
     async for record in records:
-        for row in make_rows(record, names):
+        for row in rows_of(record):
             writer.writerow(row)
             written += 1
             if written % _ROWS_PER_CHUNK == 0:
