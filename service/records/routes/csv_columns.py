@@ -28,6 +28,9 @@ ItemGetter = Callable[[Document, Document, int], Any]
 class Column:
     source: str
     get: Getter
+    #: True when `get` reads the record's headline funding item (an empty dict when it has
+    #: none) rather than the record: the row finds that item once for all such columns.
+    of_headline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,14 @@ def at(path: str) -> Getter:
     parts = path.split(".")
     if len(parts) == 1:
         return lambda record: record.get(path)
+    if len(parts) == 2:
+        outer, inner = parts
+
+        def get_two(record: Document) -> Any:
+            value = record.get(outer)
+            return value.get(inner) if type(value) is dict else None
+
+        return get_two
 
     def get(record: Document) -> Any:
         value: Any = record
@@ -64,11 +75,7 @@ def headline(record: Document) -> Document | None:
 
 
 def of_headline(name: str) -> Column:
-    def get(record: Document) -> Any:
-        item = headline(record)
-        return None if item is None else item.get(name)
-
-    return Column("funding", get)
+    return Column("funding", lambda item: item.get(name), of_headline=True)
 
 
 def _countries(record: Document) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import orjson
 
 from service.db import Document
-from service.records.routes.csv_columns import COLUMNS, FUNDING_COLUMNS
+from service.records.routes.csv_columns import COLUMNS, FUNDING_COLUMNS, headline
 
 Format = Literal["ndjson", "csv"]
 Rows = Literal["records", "funding"]
@@ -48,10 +48,13 @@ def text(value: Any) -> Any:
 
 def record_rows(names: Sequence[str]) -> Callable[[Document], Iterator[list[Any]]]:
     """The rows of one record: one, with the named columns."""
-    getters = [COLUMNS[name].get for name in names]
+    columns = [COLUMNS[name] for name in names]
+    getters = [(c.get, c.of_headline) for c in columns]
+    needs_headline = any(c.of_headline for c in columns)
 
     def rows(record: Document) -> Iterator[list[Any]]:
-        yield [text(get(record)) for get in getters]
+        item = (headline(record) or {}) if needs_headline else {}
+        yield [text(get(item if on_item else record)) for get, on_item in getters]
 
     return rows
 
