@@ -176,7 +176,7 @@ def collection_router(resource: Resource) -> APIRouter:
         "line, as the list serves it) or CSV (a header row, then one row per record, or with "
         "`rows=funding` one row per funding item). `sort` and `fields` work as in the list, "
         "so a list's query string without `limit`, `cursor` and `count` exports what it "
-        "shows; the default order is by id. In CSV, lists are joined with `;`, countries "
+        "shows, in the same order. In CSV, lists are joined with `;`, countries "
         "are `code:role`, booleans are `true`/`false`, missing values are empty, and `fields` "
         "keeps the columns read from the fields it names. The README lists the columns. "
         "`Content-Disposition` names the file.",

@@ -290,21 +290,24 @@ class View:
 
 
 def view_dependency(resource: Resource) -> Callable[..., Awaitable[View]]:
-    """`sort` and `fields` as the list takes them, so an export of what a list shows reuses
-    the list's query string. The default order is by id (stable from one export to the
-    next); relevance ranks whole result sets in memory and is left to the paged list."""
-    sorts = [s for s in _sort_values(resource) if s != "relevance"]
+    """`sort` and `fields` exactly as the list takes them (same values, same default order),
+    so an export of what a list shows reuses the list's query string."""
+    sorts = _sort_values(resource)
     field_names = public_fields(resource)
-    SortQuery = _sort_query(sorts, "`id`")
+    SortQuery = _sort_query(
+        sorts, "`relevance` with `q`, else `-updated_at` (newest change first), as in the list"
+    )
     FieldsQuery = _fields_query(field_names)
 
     async def dependency(
         request: Request,
+        q: Annotated[str | None, Query(include_in_schema=False)] = None,
         sort: SortQuery = None,  # type: ignore[valid-type]
         fields: FieldsQuery = None,  # type: ignore[valid-type]
     ) -> View:
         refuse_repeats(request, {"sort", "fields"})
-        return View(_parse_sort(sort or "id", sorts, None), _parse_fields(fields, field_names))
+        chosen = sort or ("relevance" if q is not None else DEFAULT_SORT)
+        return View(_parse_sort(chosen, sorts, q), _parse_fields(fields, field_names))
 
     dependency.__name__ = f"{resource.name}_view"
     return dependency

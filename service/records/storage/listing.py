@@ -102,6 +102,15 @@ async def list_page(
     return answer
 
 
+async def ranked_ids(
+    col: AsyncCollection[Document], query: Document, filters: Filters
+) -> list[str]:
+    """The ids of every match in relevance order, as the list ranks them (for exports)."""
+    terms = list(filters.terms or ())
+    found = col.find(query, projection={"_terms": 1, "year": 1})
+    return [key[-1] for key in sorted([_relevance_key(d, terms) async for d in found])]
+
+
 async def _relevance_page(
     col: AsyncCollection[Document],
     signer: Signer,

@@ -121,15 +121,25 @@ class Repository:
         self, filters: Filters, sort: Sort, fields: tuple[str, ...] | None = None
     ) -> AsyncIterator[Document]:
         """Every matching live record in `sort` order (as the list orders it), shaped to
-        `fields` like the list, read in batches."""
-        found = self.col.find(
-            to_mongo(filters),
-            projection=listing.projection(fields, sort),
-            sort=listing.mongo_sort(sort),
-            batch_size=500,
-        )
-        async for doc in found:
-            yield listing.shape(doc, fields)
+        `fields` like the list, read in batches. By relevance, the ranking reads the ids
+        and search terms of every match first (as each list page does), then the records
+        in batches of ids."""
+        query, wanted = to_mongo(filters), listing.projection(fields, sort)
+        if not sort.relevance:
+            found = self.col.find(
+                query, projection=wanted, sort=listing.mongo_sort(sort), batch_size=500
+            )
+            async for doc in found:
+                yield listing.shape(doc, fields)
+            return
+        ids = await listing.ranked_ids(self.col, query, filters)
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            selected = {"$and": [query, {"_id": {"$in": batch}}]}
+            docs = {d["_id"]: d async for d in self.col.find(selected, projection=wanted)}
+            for rid in batch:
+                if rid in docs:  # a record deleted meanwhile is left out
+                    yield listing.shape(docs[rid], fields)
 
     async def timeline(
         self, country: str, year_from: int | None, year_to: int | None
