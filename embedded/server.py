@@ -13,6 +13,7 @@ Debian's `postgres` user, who must own the cluster directory. Processes are star
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -47,7 +48,11 @@ SETTINGS = {
     "log_min_messages": "warning",
 }
 # A throwaway cluster (tests, benchmarks) trades durability for speed; `make run` keeps it.
-THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# Both settings only risk what an operating-system crash would lose. full_page_writes stays on:
+# without full-page images, redo after PostgreSQL's own crash (a failed WAL write on a full
+# disk, a killed postmaster) leaves DocumentDB's RUM indexes with pages that make every later
+# insert loop for ever (measured: `test_a_full_disk_answers_503_and_loses_nothing_acknowledged`).
+THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off"}
 
 
 def free_port() -> int:
@@ -118,6 +123,8 @@ class EmbeddedDatabase:
     def cleanup(self) -> None:
         """Stops both servers and removes the cluster (throwaway databases)."""
         self.stop()
+        # A backend outlives a killed postmaster until it notices; none may keep running here.
+        _kill_group(self.postgres)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def start_postgres(self) -> None:
@@ -308,6 +315,13 @@ def _kill(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is not None and proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL to what is left of the process group that `proc` leads (start_new_session)."""
+    if proc is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _wait_until_closed(port: int, timeout: float = 10) -> None:

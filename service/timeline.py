@@ -24,8 +24,11 @@ _EXAMPLE = {
             "title": "Pakistan-China fibre-optic cable",
             "kind": "cable",
             "status": "completed",
+            "date_text": "May 2016",
             "year": 2016,
             "usd": 44000000,
+            "usd_qualifier": "exact",
+            "usd_period": "total",
             "usd_lower_bound": False,
         },
         {
@@ -34,8 +37,11 @@ _EXAMPLE = {
             "date": "2017-05-14",
             "title": "Belt and Road Forum for International Cooperation",
             "kind": "forum",
+            "date_text": "14 May 2017",
             "year": 2017,
             "usd": None,
+            "usd_qualifier": None,
+            "usd_period": None,
             "usd_lower_bound": False,
         },
     ],
@@ -48,7 +54,10 @@ _EXAMPLE = {
     summary="A country's events and projects in date order",
     description="Every event and project that names the country (in any role, or through an "
     "organisation), as summaries merged by date; records without a date come last. "
-    "`date` is the record's primary date at its known precision.",
+    "`date` is the record's primary date at its known precision and `date_text` the "
+    "source's wording of it ('projects completed since 2013' is a period, not an event of "
+    "2013); `usd` is the headline amount, with `usd_qualifier` and `usd_period` ('total', "
+    "'annual' or a period in words such as 'since 2013').",
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE}}},
         **error_responses(401, 422, 503),

@@ -67,12 +67,14 @@ class Services:
         )
 
     async def prepare(self) -> None:
-        """Create every index, and the bootstrap admin key when the settings name one."""
+        """Create every index, derive again the records stored under an older recipe, and
+        the bootstrap admin key when the settings name one."""
         await self.sequence.prepare()
         await self.keys.create_indexes()
         await self.idempotency.create_indexes()
         for repository in self.repositories.values():
             await repository.create_indexes()
+            await repository.rederive()
         if self.settings.bootstrap_admin_key:
             await self.keys.ensure("bootstrap-admin", Role.ADMIN, self.settings.bootstrap_admin_key)
 

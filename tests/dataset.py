@@ -25,6 +25,7 @@ PROJECTS: dict[str, dict[str, Any]] = {
         sectors=["cables"],
         tags=["fibre"],
         funding=[usd(44 * M)],
+        umbrella_ids=["p-umbrella"],
     ),
     "p-cable-2": project(
         title="Submarine cable to Oman",
@@ -35,6 +36,12 @@ PROJECTS: dict[str, dict[str, Any]] = {
         countries=[{"code": "OMN", "role": "host"}, {"code": "CHN", "role": "financier"}],
         sectors=["cables"],
         funding=[usd(500 * M, qualifier="more-than")],
+        parent_id="p-umbrella",
+        umbrella_ids=["p-umbrella"],
+        quality={
+            "confidence": "low",
+            "conflicts": [{"field": "start", "description": "Two years are given."}],
+        },
     ),
     "p-lab-ken": project(
         title="Joint laboratory on crop science",
@@ -46,6 +53,7 @@ PROJECTS: dict[str, dict[str, Any]] = {
         organisations=[{"name": "Chinese Academy of Sciences", "role": "lead"}],
         sectors=["research", "agriculture"],
         dual_use={"level": "none"},
+        quality={"confidence": "high"},
         funding=[
             {
                 "amount": 10 * M,
@@ -80,6 +88,7 @@ PROJECTS: dict[str, dict[str, Any]] = {
         ],
         sectors=["data-centres"],
         tags=["cloud"],
+        parent_id="p-umbrella",
         dual_use={"level": "possible"},
         funding=[
             usd(100 * M),

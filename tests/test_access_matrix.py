@@ -115,7 +115,7 @@ async def test_role_may_or_may_not_call_the_operation(
             body = {"records": [{"id": record_id, **MAKE[collection](title="Bulk")}]}
     elif operation_id == "create_key":
         body = {"name": unique_id("key"), "role": "reader"}
-    elif operation_id == "revoke_key":
+    elif operation_id in ("revoke_key", "rotate_key"):
         name = unique_id("key")
         await issue_key(client, name, "reader")
         url = path.replace("{name}", name)

@@ -123,10 +123,12 @@ async def test_stats_by_year_sums_only_what_is_recommended_for_aggregates(seeded
     rows = {r["year"]: r for r in answer["rows"]}
     assert rows[2016] == {
         "year": 2016,
+        "period": None,
         "count": 1,
         "usd": 44 * M,
         "usd_avg": 44 * M,
         "usd_lower_bound": False,
+        "usd_per_year": None,
     }
     assert rows[2019]["usd"] == 500 * M and rows[2019]["usd_lower_bound"]  # "more than"
     assert rows[2018]["usd"] == 11 * M and rows[2018]["usd_lower_bound"]  # "at least"
@@ -135,10 +137,12 @@ async def test_stats_by_year_sums_only_what_is_recommended_for_aggregates(seeded
     # The umbrella programme is not recommended for aggregates; the undated alliance has no money.
     assert rows[2015] == {
         "year": 2015,
+        "period": None,
         "count": 1,
         "usd": None,
         "usd_avg": None,
         "usd_lower_bound": False,
+        "usd_per_year": None,
     }
     assert rows[None]["count"] == 1
     assert answer["totals"]["count"] == len(PROJECTS) == sum(r["count"] for r in answer["rows"])
@@ -181,7 +185,13 @@ async def test_stats_by_currency_sum_funding_items(seeded):
     rows = {r["currency"]: r for r in answer["rows"]}
     assert rows["USD"]["count"] == 4
     assert rows["USD"]["usd"] == (44 + 500 + 100) * M and rows["USD"]["usd_lower_bound"]
-    assert rows["EUR"] == {"currency": "EUR", "count": 1, "usd": 11 * M, "usd_lower_bound": True}
+    assert rows["EUR"] == {
+        "currency": "EUR",
+        "count": 1,
+        "usd": 11 * M,
+        "usd_lower_bound": True,
+        "usd_per_year": None,
+    }
 
 
 async def test_stats_order_top_and_filters(seeded):
@@ -199,8 +209,13 @@ async def test_stats_order_top_and_filters(seeded):
 
 async def test_stats_by_organisation_and_dual_use(seeded):
     answer = await get(
-        seeded, "/v1/projects/stats", group_by="organisation,dual_use", metrics="usd"
+        seeded,
+        "/v1/projects/stats",
+        group_by="organisation,dual_use",
+        metrics="usd",
+        role="contractor,operator",
     )
+    assert answer["roles"] == ["contractor", "operator"]
     rows = {(r["organisation"], r["dual_use"]): r for r in answer["rows"]}
     assert rows[("Huawei", "possible")]["usd"] == 100 * M  # named twice, counted once
     assert rows[("Huawei", "unassessed")]["usd"] == 44 * M
@@ -219,4 +234,30 @@ async def test_empty_collection_has_empty_facets_and_stats(fresh_client):
     assert await get(fresh_client, "/v1/projects/facets", by="country") == {"country": []}
     answer = await get(fresh_client, "/v1/projects/stats", group_by="year", metrics="count,usd")
     assert answer["rows"] == []
-    assert answer["totals"] == {"count": 0, "usd": None, "usd_lower_bound": False}
+    assert answer["totals"] == {
+        "count": 0,
+        "usd": None,
+        "usd_lower_bound": False,
+        "usd_per_year": None,
+    }
+
+
+async def test_tag_facet_and_stats_dimension(seeded):
+    answer = await get(seeded, "/v1/projects/facets", by="tag,kind", tag="fibre")
+    # The tag facet ignores its own filter; the kind facet keeps it.
+    assert as_dict(answer["tag"]) == {"fibre": 1, "cloud": 1}
+    assert as_dict(answer["kind"]) == {"cable": 1}
+    rows = (await get(seeded, "/v1/projects/stats", group_by="tag", metrics="count,usd"))["rows"]
+    by_tag = {r["tag"]: (r["count"], r["usd"]) for r in rows}
+    assert by_tag == {"fibre": (1, 44 * M), "cloud": (1, 100 * M)}
+    events = await get(seeded, "/v1/events/facets", by="tag")
+    assert sum(v["count"] for v in events["tag"]) >= 1
+
+
+async def test_facets_and_stats_with_q_count_only_the_matches(seeded):
+    matches = await total(seeded, "projects", q="cable")
+    assert 0 < matches < len(PROJECTS)
+    answer = await get(seeded, "/v1/projects/facets", by="kind", q="cable")
+    assert sum(v["count"] for v in answer["kind"]) == matches
+    stats = await get(seeded, "/v1/projects/stats", group_by="kind", q="cable")
+    assert stats["totals"]["count"] == matches

@@ -61,3 +61,42 @@ async def test_a_revoked_key_is_401_at_once_on_every_instance(app_client):
         assert (await one.delete("/v1/keys/revoked-elsewhere", headers=ADMIN)).status_code == 204
         r = await other.put(url, json=event(title="After revocation"), headers=headers)
         assert r.status_code == 401
+
+
+async def test_a_revoked_name_is_never_reissued_so_its_records_stay_its_own(fresh_client):
+    partner = await issue_key(fresh_client, "partner-gone", "partner")
+    record_id = unique_id()
+    url = f"/v1/events/{record_id}"
+    assert (await fresh_client.put(url, json=event(), headers=partner)).status_code == 201
+    assert (await fresh_client.delete("/v1/keys/partner-gone", headers=ADMIN)).status_code == 204
+    again = await fresh_client.post(
+        "/v1/keys", json={"name": "partner-gone", "role": "partner"}, headers=ADMIN
+    )
+    assert again.status_code == 409
+    assert "rotation" in again.json()["detail"]
+    listed = {
+        k["name"]: k for k in (await fresh_client.get("/v1/keys", headers=ADMIN)).json()["data"]
+    }
+    assert listed["partner-gone"]["revoked_at"] is not None
+    newcomer = await issue_key(fresh_client, "partner-new", "partner")
+    r = await fresh_client.patch(url, json={"summary": "Taken over"}, headers=newcomer)
+    assert r.status_code == 403
+    assert (await fresh_client.get(url)).json()["owner"] == "partner-gone"
+
+
+async def test_rotation_keeps_the_principal_and_stops_the_old_secret(fresh_client):
+    old = await issue_key(fresh_client, "partner-rotated", "partner")
+    url = f"/v1/events/{unique_id()}"
+    assert (await fresh_client.put(url, json=event(), headers=old)).status_code == 201
+    assert (await fresh_client.delete("/v1/keys/partner-rotated", headers=ADMIN)).status_code == 204
+    r = await fresh_client.post("/v1/keys/partner-rotated/rotation", headers=ADMIN)
+    assert r.status_code == 201 and r.json()["name"] == "partner-rotated"
+    new = {"Authorization": f"Bearer {r.json()['secret']}"}
+    assert (await fresh_client.patch(url, json={"summary": "x"}, headers=old)).status_code == 401
+    assert (await fresh_client.patch(url, json={"summary": "Mine"}, headers=new)).status_code == 200
+    listed = {
+        k["name"]: k for k in (await fresh_client.get("/v1/keys", headers=ADMIN)).json()["data"]
+    }
+    assert listed["partner-rotated"]["revoked_at"] is None
+    missing = await fresh_client.post("/v1/keys/never-issued/rotation", headers=ADMIN)
+    assert missing.status_code == 404

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ADMIN
 from tests.dataset import EVENTS, PROJECTS
-from tests.factories import project, unique_id
+from tests.factories import event, project, unique_id
 
 
 async def ids(client: httpx.AsyncClient, url: str, **params: Any) -> list[str]:
@@ -49,6 +49,18 @@ async def ids_set(client: httpx.AsyncClient, url: str, **params: Any) -> set[str
         ({"country": "CHN", "sector": "cables", "status": "completed"}, {"p-cable-pak"}),
         ({"kind": "cable", "year_from": 2017, "usd_min": 1}, {"p-cable-2"}),
         ({"q": "cable", "country": "OMN"}, {"p-cable-2"}),
+        # A country in lower case is the same code.
+        ({"country": "pak,Ken"}, {"p-cable-pak", "p-lab-ken"}),
+        ({"confidence": "high"}, {"p-lab-ken"}),
+        ({"confidence": "low,high"}, {"p-lab-ken", "p-cable-2"}),
+        ({"has_conflicts": "true"}, {"p-cable-2"}),
+        ({"has_conflicts": "false"}, set(PROJECTS) - {"p-cable-2"}),
+        ({"parent": "p-umbrella"}, {"p-cable-2", "p-dc-aus"}),
+        ({"umbrella": "p-umbrella"}, {"p-cable-pak", "p-cable-2"}),
+        ({"umbrella": "p-umbrella", "parent": "p-umbrella"}, {"p-cable-2"}),
+        # An empty q (what a cleared search box sends) is no search.
+        ({"q": ""}, set(PROJECTS)),
+        ({"q": "  "}, set(PROJECTS)),
     ],
 )
 async def test_project_filters(seeded, params, expected):
@@ -77,7 +89,11 @@ async def test_tombstones_never_appear(seeded):
     ("params", "parameter"),
     [
         ({"country": "XXX"}, "country"),
-        ({"country": "pak"}, "country"),
+        ({"country": "pk"}, "country"),
+        ({"confidence": "certain"}, "confidence"),
+        ({"has_conflicts": "perhaps"}, "has_conflicts"),
+        ({"parent": "Not An Id"}, "parent"),
+        ({"umbrella": "$ne"}, "umbrella"),
         ({"country": "$gt"}, "country"),
         ({"country": "PAK,"}, "country"),
         ({"kind": "forum"}, "kind"),  # an event kind on projects
@@ -121,6 +137,41 @@ async def test_a_filter_given_twice_is_422(seeded):
     assert "commas" in r.json()["errors"][0]["detail"]
 
 
+@pytest.mark.parametrize(
+    ("params", "listed"),
+    [
+        ({"kind": "cables"}, ["cable", "data-centre", "aggregate-estimate"]),
+        ({"status": "done"}, ["completed", "under-construction", "unknown"]),
+        ({"confidence": "certain"}, ["low", "medium", "high"]),
+        ({"dual_use": "maybe"}, ["possible", "documented"]),
+    ],
+)
+async def test_an_unknown_enum_value_lists_the_valid_ones(seeded, params, listed):
+    r = await seeded.get("/v1/projects", params=params)
+    assert r.status_code == 422
+    detail = r.json()["errors"][0]["detail"]
+    assert all(value in detail for value in listed), detail
+
+
+async def test_an_unknown_country_says_where_the_codes_are(seeded):
+    r = await seeded.get("/v1/projects", params={"country": "XXX"})
+    assert "GET /v1/vocab" in r.json()["errors"][0]["detail"]
+
+
+async def test_empty_q_keeps_the_default_order(seeded):
+    assert await ids(seeded, "/v1/projects", q="") == await ids(seeded, "/v1/projects")
+
+
+async def test_event_parent_filter(seeded, fresh_client):
+    await fresh_client.put("/v1/events/the-forum", json=event(), headers=ADMIN)
+    await fresh_client.put(
+        "/v1/events/a-sub-forum", json=event(parent_id="the-forum"), headers=ADMIN
+    )
+    assert await ids(fresh_client, "/v1/events", parent="the-forum") == ["a-sub-forum"]
+    r = await fresh_client.get("/v1/events", params={"umbrella": "the-forum"})
+    assert r.status_code == 422  # events are counted under no umbrella
+
+
 async def test_status_is_not_a_filter_of_events(seeded):
     r = await seeded.get("/v1/events", params={"status": "completed"})
     assert r.status_code == 422
@@ -130,9 +181,10 @@ async def test_status_is_not_a_filter_of_events(seeded):
 
 
 async def test_search_matches_stems(seeded):
-    # "cables" finds records about a "cable", in any field; the deleted one stays out.
+    # "cables" finds records about a "cable", in any of their own fields; the deleted one
+    # stays out, and so does a record whose source's title alone mentions cables.
     found = await ids_set(seeded, "/v1/projects", q="cables")
-    assert found == {"p-cable-pak", "p-cable-2", "p-umbrella", "p-undated"}
+    assert found == {"p-cable-pak", "p-cable-2", "p-umbrella"}
 
 
 async def test_search_folds_case_punctuation_and_needs_every_term(seeded, fresh_client):
@@ -158,18 +210,18 @@ async def test_anything_typed_is_just_text(seeded, q):
 
 async def test_search_ranks_title_then_summary_then_other_then_recency(seeded):
     ranked = await ids(seeded, "/v1/projects", q="cable")
-    # Two title matches (newest year first), then the summary match, then a source title.
-    assert ranked == ["p-cable-2", "p-cable-pak", "p-umbrella", "p-undated"]
+    # Two title matches (newest year first), then the summary match.
+    assert ranked == ["p-cable-2", "p-cable-pak", "p-umbrella"]
 
 
 async def test_relevance_pages_walk_in_rank_order(seeded):
     walked = await walk(seeded, "/v1/projects", limit=1, q="cable")
-    assert walked == ["p-cable-2", "p-cable-pak", "p-umbrella", "p-undated"]
+    assert walked == ["p-cable-2", "p-cable-pak", "p-umbrella"]
 
 
 async def test_search_with_another_sort(seeded):
     assert await ids(seeded, "/v1/projects", q="cable", sort="id") == sorted(
-        ["p-cable-2", "p-cable-pak", "p-umbrella", "p-undated"]
+        ["p-cable-2", "p-cable-pak", "p-umbrella"]
     )
 
 
@@ -240,11 +292,22 @@ async def test_other_sorts_walk_every_record_once(seeded, sort):
     assert walked == whole
 
 
-async def test_usd_sort_orders_nulls_first_ascending(seeded):
-    r = await seeded.get("/v1/projects", params={"sort": "usd", "fields": "usd", "limit": 200})
-    values = [d["usd"] for d in r.json()["data"]]
-    nulls = [v for v in values if v is None]
-    assert values == nulls + sorted(v for v in values if v is not None)
+@pytest.mark.parametrize("sort", ["usd", "-usd"])
+async def test_usd_sort_puts_missing_amounts_last_both_ways_across_pages(seeded, sort):
+    values, cursor = [], None
+    while True:
+        params = {"sort": sort, "fields": "usd", "limit": 2} | (
+            {"cursor": cursor} if cursor else {}
+        )
+        page = (await seeded.get("/v1/projects", params=params)).json()
+        values += [d["usd"] for d in page["data"]]
+        if not (cursor := page["next"]):
+            break
+    known = [v for v in values if v is not None]
+    assert len(values) == len(PROJECTS) and len(known) < len(values)
+    assert values == sorted(known, reverse=sort.startswith("-")) + [None] * (
+        len(values) - len(known)
+    )
 
 
 async def test_default_order_is_newest_change_first(fresh_client):

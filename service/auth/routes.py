@@ -1,4 +1,5 @@
-"""The keys API, for admins: issue a key (its secret is shown once), list keys, revoke one.
+"""The keys API, for admins: issue a key (its secret is shown once), list keys, revoke one,
+rotate one (a new secret for the same principal, which is how ownership changes hands).
 
 Revocation is immediate: every request looks its key up by hash, nothing is cached.
 """
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 class KeyRequest(BaseModel):
     """A key to issue. The name becomes the principal: it is the `owner` of the records the
-    key creates and the `by` of every revision it writes."""
+    key creates and the `by` of every revision it writes. A name is never reused, not even
+    after its key is revoked."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -46,6 +48,7 @@ class KeyOut(BaseModel):
     name: str
     role: Role
     created_at: str
+    revoked_at: str | None = Field(description="When the key was revoked; null while active.")
 
 
 class KeyList(BaseModel):
@@ -56,7 +59,9 @@ class KeyList(BaseModel):
     "",
     operation_id="create_key",
     summary="Issue an API key (admin)",
-    description="Answers 201 with the secret, shown only this once. A taken name is a 409.",
+    description="Answers 201 with the secret, shown only this once. A taken name is a 409, "
+    "also when its key was revoked: names are never reused, so a new key cannot take over a "
+    "revoked key's records.",
     status_code=201,
     response_model=IssuedKeyOut,
     responses=error_responses(400, 401, 403, 409, 413, 415, 422, 503),
@@ -85,7 +90,7 @@ async def create_key(
     "",
     operation_id="list_keys",
     summary="List API keys (admin)",
-    description="Names, roles and creation times; never secrets.",
+    description="Names, roles, creation and revocation times; never secrets.",
     response_model=KeyList,
     responses=error_responses(401, 403, 422, 503),
 )
@@ -109,5 +114,28 @@ async def revoke_key(
     _: Admin,
 ) -> Response:
     if not await services_of(request.app).keys.revoke(name):
-        raise NotFound(f"There is no key named {name!r}.")
+        raise NotFound(f"There is no active key named {name!r}.")
     return Response(status_code=204)
+
+
+@router.post(
+    "/{name}/rotation",
+    operation_id="rotate_key",
+    summary="Give a key a new secret (admin)",
+    description="The principal stays (its records and revisions keep its name) and the old "
+    "secret answers 401 at once. Works on a revoked key too, which makes it active again: "
+    "this is how an admin hands a principal's records to someone on purpose.",
+    status_code=201,
+    response_model=IssuedKeyOut,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+async def rotate_key(
+    request: Request,
+    name: Annotated[str, Path(pattern=KEY_NAME_PATTERN)],
+    _: Admin,
+) -> Response:
+    issued = await services_of(request.app).keys.rotate(name)
+    if issued is None:
+        raise NotFound(f"There is no key named {name!r}.")
+    body = {"name": issued.name, "role": issued.role.value, "secret": issued.secret}
+    return JSONBytes(body, status_code=201, headers={"Location": f"/v1/keys/{issued.name}"})

@@ -50,6 +50,11 @@ class EventFields(RecordFields):
 
     def search_texts(self) -> list[str]:
         out = super().search_texts()
+        out.append(self.kind.replace("-", " "))
+        if self.end is not None:
+            out += [str(self.end.year), self.end.text or ""]
+        if self.attendance is not None and self.attendance.text is not None:
+            out.append(self.attendance.text)
         if self.series is not None:
             out.append(self.series)
         if self.venue is not None:

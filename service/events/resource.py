@@ -10,9 +10,19 @@ EVENTS = Resource(
     record_model=Event,
     example_id="belt-and-road-forum-2017",
     kinds=EventKind,
-    filters=tuple(f for f in FILTER_NAMES if f != "status"),  # events have no status
+    # Events have no status and are counted under no umbrella.
+    filters=tuple(f for f in FILTER_NAMES if f not in ("status", "umbrella")),
     sorts=("updated_at", "created_at", "date", "year", "usd", "title", "id", "relevance"),
-    dimensions=("year", "country", "sector", "kind", "dual_use", "organisation", "currency"),
+    dimensions=(
+        "year",
+        "country",
+        "sector",
+        "kind",
+        "dual_use",
+        "organisation",
+        "currency",
+        "tag",
+    ),
     csv_columns=(
         "id",
         "version",

@@ -66,6 +66,17 @@ class ProjectFields(RecordFields):
         d = self.dates
         return d.started or d.signed or d.announced or d.completed
 
+    def search_texts(self) -> list[str]:
+        out = super().search_texts()
+        out.append(self.kind.replace("-", " "))
+        out += [c.text for c in self.counts]
+        for date in (self.dates.announced, self.dates.signed, self.dates.completed):
+            if date is not None:
+                out += [str(date.year), date.text or ""]
+        if self.location is not None:
+            out.append(self.location.place)
+        return out
+
 
 class Project(ProjectFields, Envelope):
     """A project as the service stores and serves it."""

@@ -22,6 +22,7 @@ PROJECTS = Resource(
         "dual_use",
         "organisation",
         "currency",
+        "tag",
     ),
     csv_columns=(
         "id",

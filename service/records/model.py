@@ -115,6 +115,23 @@ class Money(Strict):
     kind: MoneyKind
     period: MoneyPeriod = MoneyPeriod.TOTAL
     year: Year | None = Field(default=None, description="Year the amount refers to.")
+    year_from: Year | None = Field(
+        default=None,
+        description="First year of the period the amount covers ('since 2013', '2014-2020'); "
+        "use instead of `year` when the amount is not for one year.",
+    )
+    year_to: Year | None = Field(
+        default=None,
+        description="Last year of the period; null with `year_from` for an open period. An "
+        "`annual` amount with both is spent in each year of the period.",
+    )
+    provided_by: Annotated[list[Text], Field(max_length=50)] = Field(
+        default=[],
+        description="Who provides this amount: country codes or organisation names of the "
+        "record. Empty when the source does not say; then every party in a providing role "
+        "is credited.",
+        examples=[["CHN"]],
+    )
     text: Text = Field(description="The source's own words.", examples=["at least USD 7 billion"])
     usd: Amount | None = Field(
         default=None,
@@ -137,6 +154,51 @@ class Money(Strict):
         if isinstance(data, dict) and data.get("usd_derived") is True:
             data = {k: v for k, v in data.items() if k not in ("usd", "usd_derived")}
         return data
+
+    @model_validator(mode="after")
+    def _one_kind_of_time(self) -> "Money":
+        if self.year is not None and self.year_from is not None:
+            raise ValueError("give `year` or `year_from`/`year_to`, not both")
+        if self.year_to is not None and (self.year_from is None or self.year_to < self.year_from):
+            raise ValueError("`year_to` needs a `year_from` no later than it")
+        return self
+
+    @property
+    def single_year(self) -> int | None:
+        """The one year the amount belongs to, if the source places it in one."""
+        if self.year is not None:
+            return self.year
+        if self.year_from is not None and self.year_from == self.year_to:
+            return self.year_from
+        return None
+
+    def spread(self) -> list[int] | None:
+        """The years an amount is spent in, where the source says how: an annual amount
+        over a closed period is spent in full in each of its years."""
+        if self.period is MoneyPeriod.ANNUAL and self.year_from and self.year_to:
+            return list(range(self.year_from, self.year_to + 1))
+        return None
+
+    @property
+    def recurring(self) -> bool:
+        """An amount a year over years the source does not close: a rate, never a sum."""
+        return self.period is MoneyPeriod.ANNUAL and self.single_year is None and not self.spread()
+
+    def span_label(self) -> str | None:
+        """The period in words when the amount is not for one year, else None."""
+        if self.single_year is not None:
+            return None
+        if self.year_from is not None:
+            years = (
+                f"since {self.year_from}"
+                if self.year_to is None
+                else (f"{self.year_from}-{self.year_to}")
+            )
+        else:
+            years = None
+        if self.period is MoneyPeriod.ANNUAL:
+            return f"a year, {years}" if years else "a year, years not stated"
+        return years
 
 
 class CountryRef(Strict):
@@ -233,7 +295,19 @@ class Envelope(BaseModel):
     owner: str = Field(description="Name of the key that created the record.")
     year: int | None = Field(description="Derived: the year used for filtering and grouping.")
     usd: int | None = Field(
-        description="Derived: sum of the USD values of funding items recommended for aggregates."
+        description="Derived: the record's headline amount in USD: the largest funding item, "
+        "or the sum of the items recommended for aggregates when that is larger. Shown "
+        "whether or not the record counts toward aggregates (sums use that flag, not this)."
+    )
+    usd_qualifier: MoneyQualifier | None = Field(
+        default=None, description="Derived: the qualifier of the headline amount."
+    )
+    usd_period: str | None = Field(
+        default=None,
+        description="Derived: `total`, `annual`, or the period in words ('since 2013').",
+    )
+    usd_derived: bool = Field(
+        default=False, description="Derived: true when the headline USD came from ECB rates."
     )
     usd_lower_bound: bool = Field(
         description="Derived: true when `usd` is only a lower bound (qualifiers or unknowns)."
@@ -273,14 +347,33 @@ class RecordFields(Strict):
             raise ValueError("values must be unique")
         return values
 
+    @model_validator(mode="after")
+    def _providers_are_parties(self) -> "RecordFields":
+        """`provided_by` names parties of this record, so attribution can find their roles."""
+        parties = {c.code for c in self.countries} | {o.name for o in self.organisations}
+        for item in self.funding:
+            unknown = [p for p in item.provided_by if p not in parties]
+            if unknown:
+                raise ValueError(
+                    f"provided_by names {unknown!r}, which is not a country or organisation "
+                    "of this record"
+                )
+        return self
+
     def primary_date(self) -> FuzzyDate | None:
         """The date that gives the record its `year`; each record type says which."""
         raise NotImplementedError
 
     def search_texts(self) -> list[str]:
-        """Everything besides title and summary that a search should find; a record type
-        with more searchable fields extends it."""
+        """The record's own words besides title and summary, for search: organisations, tags,
+        sector labels, funding wording, dates and year. Never the sources: every record
+        cites the seed article, so its title and publisher would match every record. A
+        record type with more searchable fields extends it."""
         out = [o.name for o in self.organisations]
-        out += self.tags
-        out += [s.title for s in self.sources] + [s.publisher or "" for s in self.sources]
+        out += [tag.replace("-", " ") for tag in self.tags]
+        out += [f"{code} {SECTORS[code]}" for code in self.sectors]
+        out += [f"{m.text} {m.kind} {m.currency}" for m in self.funding]
+        date = self.primary_date()
+        if date is not None:
+            out += [str(date.year), date.text or ""]
         return out

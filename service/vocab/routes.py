@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from service.records.search import SPELLINGS, SYNONYMS
 from service.vocab.countries import country_names
 from service.vocab.currencies import currency_names
 from service.vocab.terms import (
@@ -59,3 +60,28 @@ def vocabularies() -> dict[str, Any]:
 )
 async def get_vocab() -> Response:
     return JSONBytes(vocabularies(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@cache
+def synonyms() -> dict[str, Any]:
+    return {
+        "synonyms": [
+            {"canonical": canonical, "variants": list(variants)}
+            for canonical, variants in SYNONYMS.items()
+        ],
+        "spellings": [{"american": a, "british": b} for a, b in SPELLINGS.items()],
+        "rules": ["-ize, -izes, -ized, -izing, -ization and -yze forms are read as -ise, -yse"],
+    }
+
+
+@router.get(
+    "/vocab/synonyms",
+    operation_id="get_search_synonyms",
+    summary="The variants search treats alike",
+    description="The domain's known variants (each canonical word and the spellings `q` treats "
+    "as the same: fibre and fiber, Jiaotong and Jiao Tong, RMB and yuan, AI and artificial "
+    "intelligence, ...) and the American spellings read as British ones.",
+    responses=error_responses(422, 429),
+)
+async def get_synonyms() -> Response:
+    return JSONBytes(synonyms(), headers={"Cache-Control": "public, max-age=3600"})

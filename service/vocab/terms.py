@@ -111,6 +111,8 @@ class OrganisationRole(StrEnum):
     TARGET = "target"
     REGULATOR = "regulator"
     ADVISOR = "advisor"
+    ANALYST = "analyst"
+    RECIPIENT = "recipient"
     CRITIC = "critic"
 
 
@@ -156,3 +158,12 @@ class MoneyKind(StrEnum):
 class MoneyPeriod(StrEnum):
     TOTAL = "total"
     ANNUAL = "annual"
+
+
+#: The roles of the side that provides money: statistics credit money by organisation or
+#: country to parties in these roles unless a request names others.
+PROVIDING_ROLES = ("financier",)
+#: Every role a party can hold, organisation or country: what a stats `role=` may name.
+PARTY_ROLES: tuple[str, ...] = tuple(
+    dict.fromkeys([*(r.value for r in OrganisationRole), *(r.value for r in CountryRole)])
+)

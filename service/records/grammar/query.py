@@ -17,21 +17,36 @@ from typing import Any
 import orjson
 
 from service.problems import Invalid
+from service.records.model import ID_PATTERN
 from service.records.resource import Resource
 from service.vocab.countries import country_names
-from service.vocab.terms import SECTORS, DualUseLevel
+from service.vocab.terms import SECTORS, Confidence, DualUseLevel
 
+_RECORD_ID = re.compile(ID_PATTERN)
 _TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 # Organisation names are free text; refuse what could only be an injection attempt.
 _ORGANISATION = re.compile(r"^[^$\x00-\x1f{}\[\]][^\x00-\x1f{}\[\]]{0,199}$")
 MAX_VALUES = 100
+#: Vocabularies up to this size are listed in full when a value is not in them.
+_LISTED = 40
 
 
-def check_in(allowed: Callable[[], Mapping[str, Any]], what: str) -> Callable[[str], str]:
+def check_in(
+    allowed: Callable[[], Mapping[str, Any]],
+    what: str,
+    normalise: Callable[[str], str] = str,
+    see: str = "GET /v1/vocab",
+) -> Callable[[str], str]:
+    """A check that accepts the keys of `allowed()` (after `normalise`) and returns the key;
+    a refusal lists the valid values, or says where to find them when there are many."""
+
     def check(value: str) -> str:
-        if value not in allowed():
-            raise ValueError(f"{value!r} is not {what}")
-        return value
+        key = normalise(value)
+        values = allowed()
+        if key not in values:
+            valid = ", ".join(values) if len(values) <= _LISTED else f"see {see}"
+            raise ValueError(f"{value!r} is not {what} (valid: {valid})")
+        return key
 
     return check
 
@@ -101,7 +116,7 @@ LIST_FILTERS: dict[str, ListFilter] = {
             "name the country in any role or through an organisation.",
             enum_schema("CountryCode"),
             "PAK,KEN",
-            check_in(country_names, "an ISO 3166-1 alpha-3 code (or EUU)"),
+            check_in(country_names, "an ISO 3166-1 alpha-3 code (or EUU)", str.upper),
         ),
         ListFilter(
             "sector",
@@ -136,6 +151,30 @@ LIST_FILTERS: dict[str, ListFilter] = {
             "digital-silk-road",
             _check_pattern(_TAG, "a tag (lower-case letters, digits and hyphens)"),
         ),
+        ListFilter(
+            "confidence",
+            "quality.confidence",
+            "How sure the curators are of the record (`quality.confidence`, any of).",
+            enum_schema("Confidence"),
+            "high,medium",
+            check_in(lambda: {c.value: c for c in Confidence}, "a confidence level"),
+        ),
+        ListFilter(
+            "parent",
+            "parent_id",
+            "Records that are part of these records (`parent_id`, any of).",
+            {"type": "string", "pattern": ID_PATTERN},
+            "digital-silk-road",
+            _check_pattern(_RECORD_ID, "a record id"),
+        ),
+        ListFilter(
+            "umbrella",
+            "umbrella_ids",
+            "Projects counted under these umbrella initiatives (`umbrella_ids`, any of).",
+            {"type": "string", "pattern": ID_PATTERN},
+            "digital-silk-road",
+            _check_pattern(_RECORD_ID, "a record id"),
+        ),
     )
 }
 
@@ -149,6 +188,10 @@ FILTER_NAMES = (
     "organisation",
     "dual_use",
     "tag",
+    "confidence",
+    "has_conflicts",
+    "parent",
+    "umbrella",
     "year_from",
     "year_to",
     "usd_min",
@@ -169,10 +212,19 @@ class Filters:
     usd_min: int | None = None
     usd_max: int | None = None
     updated_since: str | None = None
+    #: True: records whose sources disagree (`quality.conflicts` not empty); False: the rest.
+    has_conflicts: bool | None = None
 
     def fingerprint(self) -> str:
         """A short digest that ties a cursor to the filters it was issued for."""
-        bounds = (self.year_from, self.year_to, self.usd_min, self.usd_max, self.updated_since)
+        bounds = (
+            self.year_from,
+            self.year_to,
+            self.usd_min,
+            self.usd_max,
+            self.updated_since,
+            self.has_conflicts,
+        )
         data = orjson.dumps([self.terms, sorted(self.any_of.items()), *bounds])
         return hashlib.sha256(data).hexdigest()[:16]
 
@@ -193,12 +245,11 @@ def comma_list(
         raise invalid(parameter, "empty value in the comma-separated list")
     if len(values) > max_values:
         raise invalid(parameter, f"at most {max_values} values")
-    for value in values:
-        try:
-            check(value)
-        except ValueError as exc:
-            raise invalid(parameter, str(exc)) from None
-    return tuple(dict.fromkeys(values))
+    try:
+        checked = [check(value) for value in values]
+    except ValueError as exc:
+        raise invalid(parameter, str(exc)) from None
+    return tuple(dict.fromkeys(checked))
 
 
 def utc_timestamp(parameter: str, value: dt.datetime) -> str:
@@ -226,6 +277,9 @@ SORTS: dict[str, str] = {
     "relevance": "",
 }
 DEFAULT_SORT = "-updated_at"
+#: Ascending sorts on a nullable field read a twin with missing values above every value,
+#: so missing amounts come last in both directions (descending puts nulls last already).
+ASCENDING_FIELDS: dict[str, str] = {"usd": "_usd_asc"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +289,8 @@ class Sort:
 
     @property
     def field(self) -> str:
+        if not self.descending and self.name in ASCENDING_FIELDS:
+            return ASCENDING_FIELDS[self.name]
         return SORTS[self.name]
 
     @property

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from service.records.grammar.query import comma_list, invalid, one_of
+from service.vocab.terms import PARTY_ROLES, PROVIDING_ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +22,9 @@ DIMENSIONS: dict[str, Dimension] = {
     "dual_use": Dimension("dual_use.level"),
     "organisation": Dimension("_orgs", array=True),
     "currency": Dimension("_currencies", array=True),
+    "tag": Dimension("tags", array=True),
 }
-FACETS = ("country", "sector", "kind", "status", "year", "dual_use", "organisation")
+FACETS = ("country", "sector", "kind", "status", "year", "dual_use", "organisation", "tag")
 METRICS = ("count", "usd", "usd_avg")
 
 
@@ -33,6 +35,8 @@ class StatsRequest:
     order: str  # a metric or dimension, `-` for descending
     top: int | None
     include_all: bool
+    #: Roles in which a party is credited with money when grouping by organisation or country.
+    roles: tuple[str, ...] = PROVIDING_ROLES
 
 
 def parse_stats(
@@ -42,6 +46,7 @@ def parse_stats(
     order: str | None,
     top: int | None,
     include_all: bool,
+    role: str | None = None,
 ) -> StatsRequest:
     """Validated statistics parameters: an unknown dimension or metric is a 422."""
     dims = comma_list("group_by", group_by, one_of(dimensions, "a dimension of this collection"))
@@ -51,4 +56,7 @@ def parse_stats(
     chosen = order or ("-count" if "count" in wanted else f"-{wanted[0]}")
     if chosen.lstrip("-") not in (*wanted, *dims) or chosen.startswith("--"):
         raise invalid("order", "must name a requested metric or a group_by dimension")
-    return StatsRequest(dims, wanted, chosen, top, include_all)
+    roles = (
+        comma_list("role", role, one_of(list(PARTY_ROLES), "a role")) if role else PROVIDING_ROLES
+    )
+    return StatsRequest(dims, wanted, chosen, top, include_all, roles)

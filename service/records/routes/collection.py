@@ -30,6 +30,7 @@ from service.records.routes.params import (
 from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
 from service.records.storage.repository import Repository
+from service.vocab.terms import PARTY_ROLES
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
 from service.web.json_response import JSONBytes
@@ -119,7 +120,19 @@ def collection_router(resource: Resource) -> APIRouter:
         "`include_all=true`); `usd_lower_bound` is true when the sum is only a lower bound "
         "(amounts qualified `at-least`/`more-than`, or unknown). `usd_avg` is `usd` divided "
         "by the number of records with a known amount. `usd` is null where no amount is "
-        "known. Grouped by currency, sums are per funding item in that currency.",
+        "known. Grouped by currency, sums are per funding item in that currency. "
+        "Amounts a year over years the source does not close ('USD 150 bn a year') are never "
+        "added to `usd`: they are summed apart in `usd_per_year`. "
+        "By year, each funding item goes to the year it is for; an annual amount over a "
+        "closed period to each of its years; an amount for a period that cannot be split "
+        "('since 2013', '2014-2020') to a row of its own with `year: null` and `period` "
+        "in words (rows of single years have `period: null`). Such rows, and rows of money "
+        "with no party in the counted roles (`organisation`/`country: null`), count the "
+        "records whose money they hold. By organisation or country, money is credited only "
+        "to parties in the roles of `role` (default: `financier`, the providing side; the "
+        "answer's `roles` says which), and, when a funding item names who provides it "
+        "(`provided_by`), only to those among the providing side; `count` still counts "
+        "every record under every party it names. Country roles are those of `countries`.",
         responses={
             200: {"content": {"application/json": {"example": examples.stats()}}},
             **error_responses(422, *ALWAYS),
@@ -163,9 +176,19 @@ def collection_router(resource: Resource) -> APIRouter:
             bool,
             Query(description="Include amounts not recommended for aggregates in USD sums."),
         ] = False,
+        role: Annotated[
+            str | None,
+            Query(
+                max_length=300,
+                description="Roles in which organisations or countries are credited with "
+                "money, comma-separated. Default: `financier`.",
+                examples=["financier,lead"],
+                json_schema_extra={COMMA_LIST: {"type": "string", "enum": list(PARTY_ROLES)}},
+            ),
+        ] = None,
     ) -> Response:
-        refuse_repeats(request, {"group_by", "metrics", "order", "top", "include_all"})
-        query = parse_stats(dimensions, group_by, metrics, order, top, include_all)
+        refuse_repeats(request, {"group_by", "metrics", "order", "top", "include_all", "role"})
+        query = parse_stats(dimensions, group_by, metrics, order, top, include_all, role)
         return JSONBytes(await repository.stats(filters, query))
 
     @router.get(

@@ -38,16 +38,33 @@ def stats() -> dict[str, Any]:
         "group_by": ["year", "sector"],
         "metrics": ["count", "usd"],
         "include_all": False,
+        "roles": None,
         "rows": [
             {
-                "year": 2017,
+                "year": 2018,
+                "sector": "research",
+                "period": None,
+                "count": 1,
+                "usd": 29_000_000,
+                "usd_lower_bound": False,
+                "usd_per_year": None,
+            },
+            {
+                "year": None,
                 "sector": "cables",
-                "count": 3,
+                "period": "since 2013",
+                "count": 1,
                 "usd": 7_000_000_000,
                 "usd_lower_bound": True,
-            }
+                "usd_per_year": None,
+            },
         ],
-        "totals": {"count": 55, "usd": 95_400_000_000, "usd_lower_bound": True},
+        "totals": {
+            "count": 55,
+            "usd": 17_161_811_879,
+            "usd_lower_bound": True,
+            "usd_per_year": None,
+        },
     }
 
 

@@ -27,7 +27,7 @@ from service.records.grammar.query import (
 from service.records.resource import Resource
 from service.records.search import query_terms
 from service.vocab.countries import country_names
-from service.vocab.terms import SECTORS, DualUseLevel
+from service.vocab.terms import SECTORS, Confidence, DualUseLevel
 
 #: OpenAPI marker: the parameter is a comma-separated list of items of this schema. The
 #: contract generator rewrites such parameters to `style: form, explode: false` arrays.
@@ -78,11 +78,13 @@ _SCALARS: dict[str, inspect.Parameter] = {
         annotation=Annotated[
             str | None,
             Query(
-                min_length=1,
                 max_length=500,
-                description="Full-text search: every word must match (English stems, accents "
-                "and punctuation folded, stop words ignored). Results are ranked by relevance "
-                "unless `sort` says otherwise. Anything typed is treated as text.",
+                description="Full-text search of each record's own words (title, summary, "
+                "organisations, countries, sectors, kinds, tags, funding wording, years): every "
+                "word must match (English stems, accents and punctuation folded, British and "
+                "American spellings and the variants of `GET /v1/vocab/synonyms` alike, stop "
+                "words ignored). Results are ranked by relevance unless `sort` says otherwise. "
+                "Anything typed is treated as text; an empty `q` is no search.",
                 examples=["Xi'an Jiaotong alliance"],
             ),
         ],
@@ -91,6 +93,18 @@ _SCALARS: dict[str, inspect.Parameter] = {
     "year_to": _int_parameter("year_to", "Records whose `year` is at most this.", 1800, 2100),
     "usd_min": _int_parameter("usd_min", "Records whose `usd` is at least this.", 0, 10**15),
     "usd_max": _int_parameter("usd_max", "Records whose `usd` is at most this.", 0, 10**15),
+    "has_conflicts": inspect.Parameter(
+        "has_conflicts",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            bool | None,
+            Query(
+                description="`true`: records whose sources disagree (`quality.conflicts` is "
+                "not empty); `false`: records without conflicts.",
+            ),
+        ],
+    ),
     "updated_since": inspect.Parameter(
         "updated_since",
         inspect.Parameter.KEYWORD_ONLY,
@@ -107,6 +121,11 @@ _SCALARS: dict[str, inspect.Parameter] = {
 }
 
 
+def search_text(q: str | None) -> str | None:
+    """`q` as a search, or None: an empty or blank `q` (a cleared search box) is no search."""
+    return q if q is not None and q.strip() else None
+
+
 def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
     """A dependency that declares and validates the filters `resource` offers (async, like
     every dependency here: FastAPI runs a plain `def` in a worker thread, a costly hop)."""
@@ -120,7 +139,7 @@ def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
             for name in checks
             if values.get(name) is not None
         }
-        q = values.get("q")
+        q = search_text(values.get("q"))
         year_from, year_to = values.get("year_from"), values.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
             raise invalid("year_to", "must not be before year_from")
@@ -137,6 +156,7 @@ def filter_dependency(resource: Resource) -> Callable[..., Awaitable[Filters]]:
             usd_min=usd_min,
             usd_max=usd_max,
             updated_since=None if since is None else utc_timestamp("updated_since", since),
+            has_conflicts=values.get("has_conflicts"),
         )
 
     parameters = [
@@ -163,7 +183,7 @@ def filter_components(resources: Iterable[Resource]) -> dict[str, Any]:
         "SectorCode": {"type": "string", "description": "Sector code.", "enum": list(SECTORS)},
     }
     vocabularies: list[type[StrEnum]] = [v for r in resources for v in r.vocabularies()]
-    vocabularies.append(DualUseLevel)
+    vocabularies += [DualUseLevel, Confidence]
     for kind in vocabularies:
         enums[kind.__name__] = {"type": "string", "enum": [k.value for k in kind]}
     return enums
@@ -273,6 +293,7 @@ def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]
         refuse_repeats(request, {"sort", "limit", "cursor", "count", "fields"})
         if count not in ("exact", "none"):
             raise invalid("count", "must be exact or none")
+        q = search_text(q)
         parsed = _parse_sort(sort or ("relevance" if q is not None else DEFAULT_SORT), sorts, q)
         wanted = _parse_fields(fields, field_names)
         return PageRequest(parsed, limit, cursor, count == "exact", wanted)
@@ -306,6 +327,7 @@ def view_dependency(resource: Resource) -> Callable[..., Awaitable[View]]:
         fields: FieldsQuery = None,  # type: ignore[valid-type]
     ) -> View:
         refuse_repeats(request, {"sort", "fields"})
+        q = search_text(q)
         chosen = sort or ("relevance" if q is not None else DEFAULT_SORT)
         return View(_parse_sort(chosen, sorts, q), _parse_fields(fields, field_names))
 

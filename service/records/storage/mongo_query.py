@@ -21,6 +21,9 @@ def to_mongo(filters: Filters, without: Collection[str] = ()) -> Document:
     if "year" not in without:
         _range(query, "year", filters.year_from, filters.year_to)
     _range(query, "usd", filters.usd_min, filters.usd_max)
+    if filters.has_conflicts is not None:
+        # An array's first element exists exactly when the array is not empty.
+        query["quality.conflicts.0"] = {"$exists": filters.has_conflicts}
     if filters.updated_since is not None:
         query["updated_at"] = {"$gte": filters.updated_since}
     return query

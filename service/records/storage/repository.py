@@ -28,6 +28,7 @@ from service.records.storage import listing, stats
 from service.records.storage.documents import content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
+from service.records.storage.rederive import rederive
 from service.records.storage.sequence import Sequence
 from service.records.storage.write_protocol import (
     Change,
@@ -85,6 +86,10 @@ class Repository:
         await self.revisions.create_index(
             [("collection", ASCENDING), ("record_id", ASCENDING), ("version", DESCENDING)]
         )
+
+    async def rederive(self) -> int:
+        """Bring stored derived fields up to the current derivation (see `rederive.py`)."""
+        return await rederive(self.col, self.resource.fields_model)
 
     # --- reads -------------------------------------------------------------------------
 
@@ -149,17 +154,29 @@ class Repository:
         bounds = {k: v for k, v in (("$gte", year_from), ("$lte", year_to)) if v is not None}
         if bounds:
             query["year"] = bounds
-        keep = ["title", "kind", "status", "year", "usd", "usd_lower_bound", "_date"]
+        keep = [
+            "title",
+            "kind",
+            "status",
+            "year",
+            "usd",
+            "usd_qualifier",
+            "usd_period",
+            "usd_lower_bound",
+        ]
         found = self.col.find(
             query,
-            projection=dict.fromkeys(keep, 1),
+            projection=dict.fromkeys([*keep, "_date", "_date_text"], 1),
             sort=[("_date", ASCENDING), ("_id", ASCENDING)],
         )
         out = []
         async for doc in found:
             item: Document = {"collection": self.resource.name, "id": doc["_id"]}
+            # The source's wording goes with the date: "projects completed since 2013" is a
+            # period that starts in 2013, not an event of 2013.
             item["date"] = doc.get("_date")
-            item.update((k, doc[k]) for k in keep if k in doc and k[0] != "_")
+            item["date_text"] = doc.get("_date_text")
+            item.update((k, doc.get(k)) for k in keep)
             out.append(item)
         return out
 

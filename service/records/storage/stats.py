@@ -30,6 +30,7 @@ from service.records.grammar.query import Filters
 from service.records.grammar.stats import DIMENSIONS, Dimension, StatsRequest
 from service.records.resource import Resource
 from service.records.storage.mongo_query import to_mongo
+from service.vocab.terms import PROVIDING_ROLES
 
 Key = tuple[Any, ...]
 
@@ -103,8 +104,10 @@ async def facets(
 class _Sums:
     count: Counter[Key] = field(default_factory=Counter)
     usd: Counter[Key] = field(default_factory=Counter)
+    per_year: Counter[Key] = field(default_factory=Counter)
     funded: Counter[Key] = field(default_factory=Counter)
     lower: set[Key] = field(default_factory=set)
+    rated: set[Key] = field(default_factory=set)
 
     def row(self, key: Key, metrics: tuple[str, ...]) -> Document:
         out: Document = {}
@@ -118,44 +121,117 @@ class _Sums:
             if "usd_avg" in metrics:
                 out["usd_avg"] = round(total / funded) if total is not None else None
             out["usd_lower_bound"] = key in self.lower
+            out["usd_per_year"] = self.per_year[key] if key in self.rated else None
         return out
 
 
-def _add_record(sums: _Sums, keys: Iterable[Key], usd: Any, lower: bool, eligible: bool) -> None:
-    for key in keys:
-        sums.count[key] += 1
-        if eligible and usd is not None:
-            sums.usd[key] += usd
-            sums.funded[key] += 1
-        if eligible and lower:
-            sums.lower.add(key)
+@dataclass(frozen=True)
+class _Plan:
+    """What one statistics read must do for each record."""
+
+    dims: list[Dimension]
+    names: tuple[str, ...]
+    money: bool  # usd metrics requested
+    include_all: bool
+    roles: frozenset[str]
+    by_year: bool
+
+    def record_keys(self, doc: Document) -> list[Key]:
+        """The groups a record counts in: its own values (its year, all its parties)."""
+        choices = [_values(_get(doc, d.field), d.array) for d in self.dims]
+        tail: Key = (None,) if self.by_year else ()
+        return [(*key, *tail) for key in itertools.product(*choices)]
+
+    def item_keys(self, doc: Document, item: Document) -> list[Key]:
+        """The groups one funding item's money goes to: the years (or the period) the
+        source gives it, the parties in the counted roles, its own currency."""
+        choices: list[list[Any]] = []
+        for name, dim in zip(self.names, self.dims, strict=True):
+            if name == "year":
+                choices.append(list(item["y"]) or [None])
+            elif name == "currency":
+                choices.append([item["c"]])
+            elif name in _PARTIES:
+                choices.append(_credited(doc, item, name, self.roles) or [None])
+            else:
+                choices.append(_values(_get(doc, dim.field), dim.array))
+        tail: Key = (None if item["y"] else item["p"],) if self.by_year else ()
+        return [(*key, *tail) for key in itertools.product(*choices)]
 
 
-def _add_funding(
-    sums: _Sums, rest: Key, position: int, items: list[Document], record_ok: bool, every: bool
-) -> None:
-    """One record's compact funding items (`_money`) under each of its currencies."""
-    funded: set[Key] = set()
-    for currency in dict.fromkeys(item["c"] for item in items):
-        sums.count[(*rest[:position], currency, *rest[position:])] += 1
-    for item in items:
-        if not (record_ok and (every or item["a"])):
+#: Dimensions whose money is attributed by role, and where each reads its parties.
+_PARTIES = {"organisation": ("organisations", "name"), "country": ("countries", "code")}
+
+
+def _credited(doc: Document, item: Document, name: str, roles: frozenset[str]) -> list[Any]:
+    """The parties of dimension `name` credited with an item: those in the counted roles;
+    in a providing role, only those the item's `provided_by` names (or, for organisations,
+    whose country it names) when it names any."""
+    array, key = _PARTIES[name]
+    providers = set(item.get("by") or [])
+    out = []
+    for party in doc.get(array) or []:
+        role = party.get("role")
+        if role not in roles:
             continue
-        key = (*rest[:position], item["c"], *rest[position:])
-        if item["u"] is not None:
-            sums.usd[key] += item["u"]
-            funded.add(key)
+        named = party.get(key) in providers or party.get("country") in providers
+        if providers and role in PROVIDING_ROLES and not named:
+            continue
+        out.append(party.get(key))
+    return list(dict.fromkeys(out))
+
+
+def _add_money(sums: _Sums, keys: Iterable[Key], item: Document, by_year: bool) -> set[Key]:
+    """One item's USD under each key, and the keys where it added to `usd`. A rate a year
+    goes to `per_year`, never into `usd`; a closed annual period adds once per year, so a
+    row of one of its years gets one year's amount and any other row all of them."""
+    summed = set()
+    for key in keys:
         if item["lb"]:
             sums.lower.add(key)
+        if item["u"] is None:
+            continue
+        if item.get("r"):
+            sums.per_year[key] += item["u"]
+            sums.rated.add(key)
+            continue
+        sums.usd[key] += item["u"] * (1 if by_year else item.get("n", 1))
+        summed.add(key)
+    return summed
+
+
+def _add_record(sums: _Sums, totals: _Sums, plan: _Plan, doc: Document, eligible: bool) -> None:
+    """A record counts once in each of its groups; its money goes where its items say.
+    Groups that only its money reaches (a period, no party in the roles) count it too."""
+    own = plan.record_keys(doc)
+    for key in own:
+        sums.count[key] += 1
+    totals.count[()] += 1
+    if not plan.money:
+        return
+    reached: set[Key] = set()
+    funded: set[Key] = set()
+    total_funded: set[Key] = set()
+    for item in doc.get("_money") or []:
+        if not (eligible and (plan.include_all or item["a"])):
+            continue
+        keys = set(plan.item_keys(doc, item))
+        reached |= keys
+        funded |= _add_money(sums, keys, item, plan.by_year)
+        total_funded |= _add_money(totals, [()], item, False)
+    for key in reached - set(own):
+        sums.count[key] += 1  # a group only its money reaches still counts the record
+    # `funded` counts records with a known amount (for averages), once per group.
     for key in funded:
         sums.funded[key] += 1
+    for key in total_funded:
+        totals.funded[key] += 1
 
 
 async def _sums(
     col: AsyncCollection[Document],
     match: Document,
-    dims: list[Dimension],
-    request: StatsRequest,
+    plan: _Plan,
     has_flag: bool,
 ) -> tuple[_Sums, _Sums]:
     """Sums per group and over all matching records, from one read of the fields they need.
@@ -163,48 +239,41 @@ async def _sums(
     One projected `find` and the arithmetic here, rather than a pipeline per metric: FerretDB
     reads the whole collection once per query, so one read is several times faster there,
     and on MongoDB it is one indexed read of a few small fields per matching record."""
-    usd_field, lower_field = (
-        ("_usd_all", "_usd_all_lower_bound") if request.include_all else ("usd", "usd_lower_bound")
-    )
-    by_currency = "currency" in request.group_by
-    position = request.group_by.index("currency") if by_currency else -1
-    others = [d for i, d in enumerate(dims) if i != position]
-    fields = {d.field for d in others} | {usd_field, lower_field, "recommended_for_aggregates"}
-    if by_currency:
-        fields.add("_money")
+    fields = {d.field for d in plan.dims} | {"recommended_for_aggregates"}
+    if plan.money:
+        fields |= {"_money", "organisations", "countries"}
     projection = dict.fromkeys(sorted(fields), 1) | {"_id": 0}
     grouped, totals = _Sums(), _Sums()
     async for doc in col.find(match, projection=projection):
         eligible = (
-            request.include_all
-            or not has_flag
-            or doc.get("recommended_for_aggregates") is not False
+            plan.include_all or not has_flag or doc.get("recommended_for_aggregates") is not False
         )
-        usd, lower = doc.get(usd_field), doc.get(lower_field) is True
-        _add_record(totals, [()], usd, lower, eligible)
-        choices = [_values(_get(doc, d.field), d.array) for d in others]
-        if by_currency:
-            for rest in itertools.product(*choices):
-                _add_funding(
-                    grouped, rest, position, doc.get("_money") or [], eligible, request.include_all
-                )
-        else:
-            _add_record(grouped, itertools.product(*choices), usd, lower, eligible)
+        _add_record(grouped, totals, plan, doc, eligible)
     return grouped, totals
 
 
 async def stats(
     col: AsyncCollection[Document], resource: Resource, filters: Filters, request: StatsRequest
 ) -> Document:
-    dims = [DIMENSIONS[name] for name in request.group_by]
-    sums, totals = await _sums(col, to_mongo(filters), dims, request, resource.has_aggregate_flag)
+    by_year = "year" in request.group_by
+    parties = any(name in _PARTIES for name in request.group_by)
+    plan = _Plan(
+        dims=[DIMENSIONS[name] for name in request.group_by],
+        names=request.group_by,
+        money="usd" in request.metrics or "usd_avg" in request.metrics,
+        include_all=request.include_all,
+        roles=frozenset(request.roles),
+        by_year=by_year,
+    )
+    sums, totals = await _sums(col, to_mongo(filters), plan, resource.has_aggregate_flag)
 
+    names = (*request.group_by, "period") if by_year else request.group_by
     rows = []
     for key in sums.count:
-        row: Document = dict(zip(request.group_by, key, strict=True))
+        row: Document = dict(zip(names, key, strict=True))
         row.update(sums.row(key, request.metrics))
         rows.append(row)
-    rows.sort(key=lambda r: tuple(_order_key(r[g]) for g in request.group_by))
+    rows.sort(key=lambda r: tuple(_order_key(r[g]) for g in names))
     name = request.order.lstrip("-")
     # Rows without a value for the ordering field come last either way.
     present = [r for r in rows if r.get(name) is not None]
@@ -217,6 +286,7 @@ async def stats(
         "group_by": list(request.group_by),
         "metrics": list(request.metrics),
         "include_all": request.include_all,
+        "roles": list(request.roles) if parties else None,
         "rows": rows,
         "totals": totals.row((), request.metrics),
     }

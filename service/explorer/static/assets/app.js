@@ -364,9 +364,14 @@ async function chartsView(params) {
       stats("country", { metrics: "usd,count", order: "-usd", top: "12" }),
       stats("kind", { metrics: "count,usd", order: "-count" }),
     ]);
-    const usdRows = (data, dim, labelOf) => data.rows.filter((r) => r.usd != null).map((r) => {
-      const period = r[dim] == null ? periodLabel(r) || "No single year (undated or over a period)" : null;
-      return { key: r[dim] ?? "", label: period || labelOf(r[dim]), value: r.usd, lowerBound: r.usd_lower_bound, period: Boolean(period) };
+    // A row without a value of its dimension is, by year, money for a period (or undated);
+    // by country, money no party in the counted roles provides. A rate a year is drawn apart.
+    const usdRows = (data, dim, labelOf) => data.rows.filter((r) => r.usd != null || r.usd_per_year != null).map((r) => {
+      const missing = dim === "year" ? periodLabel(r) || "Undated" : "No named provider in these roles";
+      const period = r[dim] == null ? missing : null;
+      const rate = r.usd == null;
+      return { key: r[dim] ?? (r.period || ""), label: rate ? `${period || labelOf(r[dim])} (per year)` : period || labelOf(r[dim]),
+        value: rate ? r.usd_per_year : r.usd, lowerBound: r.usd_lower_bound, period: Boolean(period) || rate };
     });
     const years = usdRows(byYear, "year", String).sort((a, b) => (a.period - b.period) || (Number(a.key) - Number(b.key)));
     const total = byYear.totals || {};
@@ -377,7 +382,8 @@ async function chartsView(params) {
     clear(box,
       el("p", { class: "totals", id: "totals" },
         total.count != null ? `${plural(total.count, COLLECTIONS[c])}` : "",
-        total.usd != null ? `; sums: ${total.usd_lower_bound ? "at least " : ""}${money(total.usd, "USD")}` : "; no amounts to sum"),
+        total.usd != null ? `; sums: ${total.usd_lower_bound ? "at least " : ""}${money(total.usd, "USD")}` : "; no amounts to sum",
+        total.usd_per_year != null ? `; besides, ${money(total.usd_per_year, "USD")} a year (not added to the sum)` : ""),
       el("p", { class: "help" }, "Sums count only amounts recommended for aggregates, so umbrella programmes and overlapping estimates are not counted twice. ≥ and an open bar mark a lower bound (the source says “at least” or “more than”); a dashed bar is an amount over a period, not one year."),
       el("div", { class: "grid" },
         barChart({ id: "chart-year", title: "USD by year", unit: "usd", rows: years,
@@ -429,7 +435,7 @@ async function countryView(params) {
         el("span", { class: "what" },
           el("a", { href: link(new URLSearchParams({ view: "record", c: item.collection, id: item.id })) }, item.title),
           el("span", { class: "meta" }, ` ${item.collection === "events" ? "event" : "project"} · ${valueLabel(n, "kind", item.kind || "")}`,
-            item.usd != null ? ` · ${item.usd_lower_bound ? "at least " : ""}${money(item.usd, "USD")}` : ""))))) :
+            item.usd != null ? ` · ${item.usd_lower_bound ? "at least " : ""}${money(item.usd, "USD")}${item.usd_period && item.usd_period !== "total" ? ` (${item.usd_period})` : ""}` : ""))))) :
         el("p", { class: "empty" }, "No records name this country."));
   } catch (err) {
     clear(body, el("p", { class: "error" }, explain(err)));
@@ -514,11 +520,12 @@ async function recordView(params) {
         o.name, ` — ${o.role || "role not stated"}`, o.country ? `, ${n.countries[o.country] || o.country}` : "", o.chinese ? " (Chinese)" : ""))) : null),
       section("Money", r.funding?.length ? el("ul", { class: "funding" }, r.funding.map((m) => el("li", {},
         el("q", {}, m.text), el("br"),
-        `${m.qualifier && m.qualifier !== "exact" ? m.qualifier.replace(/_/g, " ") + " " : ""}${money(m.amount, m.currency)} · ${m.kind} · ${m.period}${m.year ? ` · ${m.year}` : ""}`,
+        `${m.qualifier && m.qualifier !== "exact" ? m.qualifier.replace(/_/g, " ") + " " : ""}${money(m.amount, m.currency)} · ${m.kind} · ${m.period}${m.year ? ` · ${m.year}` : ""}${m.year_from ? ` · ${m.year_to ? `${m.year_from}–${m.year_to}` : `since ${m.year_from}`}` : ""}${m.provided_by?.length ? ` · provided by ${m.provided_by.join(", ")}` : ""}`,
         el("br"),
         m.usd != null ? `USD ${money(m.usd, "").trim()}${m.usd_derived ? " (derived from ECB reference rates)" : " (as the source gives it)"}` : "no USD value",
       ))) : null,
-      r.usd != null ? el("p", {}, `Counted in sums: ${r.usd_lower_bound ? "at least " : ""}${money(r.usd, "USD")}`) : null,
+      r.usd != null ? el("p", {}, `Headline amount: ${r.usd_lower_bound ? "at least " : ""}${money(r.usd, "USD")}`,
+        r.usd_period && r.usd_period !== "total" ? ` (${r.usd_period})` : "", r.usd_derived ? ", derived from ECB reference rates" : "") : null,
       c === "projects" ? el("p", {}, r.recommended_for_aggregates ? "Recommended for aggregates." : "Not recommended for aggregates (an umbrella or overlapping estimate), so sums leave it out.") : null),
       section("Counts", r.counts?.length ? el("ul", {}, r.counts.map((x) => el("li", {}, `${x.metric}: `, x.text))) : null),
       section("Event details", c === "events" ? dl([["Venue", [r.venue?.name, r.venue?.city, r.venue?.country && (n.countries[r.venue.country] || r.venue.country)].filter(Boolean).join(", ")],
