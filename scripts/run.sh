@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 HOST=${HOST:-127.0.0.1} PORT=${PORT:-8000} DB_PORT=${DB_PORT:-27017} PG_PORT=${PG_PORT:-5433}
 DATA_DIR=${DATA_DIR:-.data}
+export HOST  # the service reads it too: on loopback, CORS allows loopback origins (README)
 pids=()
 cleanup() {
   trap - EXIT INT TERM

@@ -22,7 +22,7 @@ from service.auth.access import annotate_access
 from service.changes import routes as change_routes
 from service.db import is_unavailable
 from service.explorer import routes as explorer
-from service.middleware.cors import Cors
+from service.middleware.cors import Cors, allows_loopback
 from service.middleware.db_budget import WriteBudget
 from service.middleware.errors import UnexpectedErrors
 from service.middleware.headers import ResponseHeaders
@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stack = [
         (Observe, {"metrics": metrics}),
         (ResponseHeaders, {}),
-        (Cors, {"origins": settings.cors_origins}),
+        (Cors, {"origins": settings.cors_origins, "loopback": allows_loopback(settings)}),
         (GZipMiddleware, {"minimum_size": 1000, "compresslevel": 5}),
         (
             RateLimit,

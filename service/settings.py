@@ -88,6 +88,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default=[], description='Origins allowed by CORS, as JSON: `["https://a.example"]`.'
     )
+    host: str = Field(
+        default="",
+        description="The address the service listens on, as given to uvicorn's `--host` "
+        "(`make run` sets it from `HOST`, default 127.0.0.1). Only read to decide "
+        "`cors_loopback`.",
+    )
+    cors_loopback: bool | None = Field(
+        default=None,
+        description="Allow every loopback origin (`http://localhost:<port>`, "
+        "`http://127.0.0.1:<port>`, `http://[::1]:<port>`) by CORS. Unset: allowed when "
+        "`host` is a loopback address (development), refused otherwise.",
+    )
     rate_limit_enabled: bool = Field(default=True)
     rate_limit_window_s: int = Field(default=60, ge=1)
     rate_limits: dict[str, int] = Field(

@@ -1,6 +1,7 @@
 """A page on another origin reads and writes through CORS in headless Chromium.
 
-The page is served by a second HTTP server (another port, so another origin) and uses
+The page is served by a second HTTP server (another port, so another origin), allowed either
+by name or, with the service on loopback, as a loopback origin; it uses
 `fetch` to list events, create one with a key (`If-None-Match: *`) and update it with
 `If-Match`; it writes what it saw into the DOM, which the test reads back.
 """
@@ -72,12 +73,18 @@ const out = {{}};
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs it)")
-def test_a_page_on_another_origin_reads_and_writes_in_chromium(database_uri, tmp_path):
+@pytest.mark.parametrize("listed", [True, False], ids=["listed-origin", "loopback-dev-origin"])
+def test_a_page_on_another_origin_reads_and_writes_in_chromium(database_uri, tmp_path, listed):
+    """Listed: the page's origin is in CORS_ORIGINS. Loopback: nothing is listed, the service
+    listens on 127.0.0.1 (HOST) and the page is a dev server on http://localhost:<port>."""
     page_port = free_port()
-    origin = f"http://127.0.0.1:{page_port}"
-    service = ServiceProcess(
-        database_uri, f"browser_{uuid.uuid4().hex[:6]}", cors_origins=json.dumps([origin])
-    )
+    if listed:
+        origin = f"http://127.0.0.1:{page_port}"
+        settings = {"cors_origins": json.dumps([origin])}
+    else:
+        origin = f"http://localhost:{page_port}"
+        settings = {"host": "127.0.0.1"}
+    service = ServiceProcess(database_uri, f"browser_{uuid.uuid4().hex[:6]}", **settings)
     rid = f"from-a-browser-{uuid.uuid4().hex[:6]}"
     site = tmp_path / "site"
     site.mkdir()

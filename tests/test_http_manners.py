@@ -176,3 +176,68 @@ async def test_an_unexpected_error_is_a_problem_with_every_header(database_uri):
 def test_rate_limits_without_an_anonymous_entry_are_refused_at_start():
     with pytest.raises(ValidationError, match="anonymous"):
         Settings(rate_limits={"admin": 100, "editor": 100, "partner": 100, "reader": 100})
+
+
+def _preflight(origin: str) -> dict[str, str]:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization, if-match, content-type",
+    }
+
+
+LOOPBACK = [
+    "http://localhost:5173",
+    "http://127.0.0.1:3000",
+    "http://[::1]:8080",
+    "http://localhost",
+    "https://localhost:8443",
+]
+NOT_LOOPBACK = [
+    "https://evil.example",
+    "http://localhost.evil.example",
+    "http://127.0.0.1.evil.example",
+    "http://evil.example/http://localhost:3000",
+    "http://127.0.0.2:3000",
+    "file://",
+]
+
+
+async def test_a_service_on_loopback_allows_loopback_origins_on_any_port(app_client):
+    async with app_client(host="127.0.0.1", rate_limit_enabled=False) as c:
+        for origin in LOOPBACK:
+            r = await c.options("/v1/events/some-id", headers=_preflight(origin))
+            assert r.status_code == 200, (origin, r.text)
+            assert r.headers["access-control-allow-origin"] == origin
+            listed = await c.get("/v1/events", headers={"Origin": origin})
+            assert listed.headers["access-control-allow-origin"] == origin
+        for origin in NOT_LOOPBACK:
+            r = await c.options("/v1/events", headers=_preflight(origin))
+            assert r.status_code == 403, origin
+            assert "access-control-allow-origin" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("settings", "allowed"),
+    [
+        ({"host": "0.0.0.0"}, False),  # reachable from other machines: only the listed origins
+        ({}, False),
+        ({"host": "::1"}, True),
+        ({"host": "localhost"}, True),
+        ({"host": "127.0.0.1", "cors_loopback": False}, False),
+        ({"host": "0.0.0.0", "cors_loopback": True}, True),
+    ],
+)
+async def test_loopback_origins_follow_the_listening_address(app_client, settings, allowed):
+    async with app_client(cors_origins=[ORIGIN], rate_limit_enabled=False, **settings) as c:
+        r = await c.options("/v1/events", headers=_preflight("http://localhost:5173"))
+        assert (r.status_code == 200) is allowed
+        listed = await c.options("/v1/events", headers=_preflight(ORIGIN))
+        assert listed.headers["access-control-allow-origin"] == ORIGIN  # listed ones always
+
+
+def test_the_listening_address_comes_from_host(monkeypatch):
+    monkeypatch.setenv("HOST", "127.0.0.1")
+    assert Settings().host == "127.0.0.1"
+    monkeypatch.setenv("CORS_LOOPBACK", "false")
+    assert Settings().cors_loopback is False

@@ -27,8 +27,10 @@ class Resource:
     sorts: tuple[str, ...] = ()
     #: Dimensions from `stats.DIMENSIONS` for facets and statistics.
     dimensions: tuple[str, ...] = ()
-    #: CSV export columns: dotted paths into the served record.
+    #: CSV export columns, one row per record: names from `routes/csv_columns.COLUMNS`.
     csv_columns: tuple[str, ...] = ()
+    #: CSV columns of `rows=funding`: names from `routes/csv_columns.FUNDING_COLUMNS`.
+    csv_funding_columns: tuple[str, ...] = ()
     #: Whether records carry their own `recommended_for_aggregates` flag.
     has_aggregate_flag: bool = False
 

@@ -7,17 +7,25 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from service.auth.deps import Reader, Writer
-from service.records.grammar.query import Filters, PageRequest, comma_list, one_of
+from service.records.grammar.query import (
+    Filters,
+    PageRequest,
+    comma_list,
+    invalid,
+    one_of,
+)
 from service.records.grammar.stats import FACETS, METRICS, parse_stats
 from service.records.resource import Resource
 from service.records.routes import examples
-from service.records.routes.export_format import MEDIA_TYPES, csv_lines, ndjson_lines
+from service.records.routes.export_format import MEDIA_TYPES, chosen, csv_lines, ndjson_lines
 from service.records.routes.openapi_docs import ALWAYS, BODY, links_to_record
 from service.records.routes.params import (
     COMMA_LIST,
     LIST_NOTE,
+    View,
     filter_dependency,
     page_dependency,
+    view_dependency,
 )
 from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
@@ -39,6 +47,7 @@ def collection_router(resource: Resource) -> APIRouter:
     Repo = Annotated[Repository, Depends(repository_for(resource))]
     Filtered = Annotated[Filters, Depends(filter_dependency(resource))]
     Paged = Annotated[PageRequest, Depends(page_dependency(resource))]
+    Viewed = Annotated[View, Depends(view_dependency(resource))]
     facet_names = [d for d in FACETS if d in resource.dimensions]
     dimensions = list(resource.dimensions)
 
@@ -182,9 +191,14 @@ def collection_router(resource: Resource) -> APIRouter:
         "/export",
         operation_id=f"export_{name}",
         summary=f"Export every matching {one}",
-        description="Streams every matching record in id order, without paging: NDJSON (one "
-        "record per line, as GET serves it) or CSV (a header row, then one row per record; "
-        "lists joined with `;`, USD as a whole number). `Content-Disposition` names the file.",
+        description="Streams every matching record, without paging: NDJSON (one record per "
+        "line, as the list serves it) or CSV (a header row, then one row per record, or with "
+        "`rows=funding` one row per funding item). `sort` and `fields` work as in the list, "
+        "so a list's query string without `limit`, `cursor` and `count` exports what it "
+        "shows, in the same order. In CSV, lists are joined with `;`, countries "
+        "are `code:role`, booleans are `true`/`false`, missing values are empty, and `fields` "
+        "keeps the columns read from the fields it names. The README lists the columns. "
+        "`Content-Disposition` names the file.",
         responses={
             200: {
                 "content": {
@@ -197,19 +211,45 @@ def collection_router(resource: Resource) -> APIRouter:
         response_class=StreamingResponse,
     )
     async def export_route(
+        request: Request,
         repository: Repo,
         _: Reader,
         filters: Filtered,
+        view: Viewed,
         format: Annotated[
             Literal["ndjson", "csv"], Query(description="`ndjson` or `csv`.")
         ] = "ndjson",
+        rows: Annotated[
+            Literal["records", "funding"],
+            Query(
+                description="CSV only: `records` (one row per record) or `funding` (one row "
+                "per funding item with its record's id, title and flags; `counted` marks the "
+                "items that `stats` sums into `usd`)."
+            ),
+        ] = "records",
+        bom: Annotated[
+            bool,
+            Query(
+                description="CSV only: start the file with a UTF-8 byte order mark, so that "
+                "spreadsheet programs (Excel) read it as UTF-8."
+            ),
+        ] = False,
     ) -> StreamingResponse:
-        records = repository.export(filters)
+        if format == "ndjson" and (rows != "records" or bom):
+            raise invalid("rows" if rows != "records" else "bom", "applies to format=csv only")
+        suffix = "-funding" if rows == "funding" else ""
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-        body = (
-            csv_lines(records, resource.csv_columns) if format == "csv" else ndjson_lines(records)
-        )
-        disposition = f'attachment; filename="{name}-{stamp}.{format}"'
+        disposition = f'attachment; filename="{name}{suffix}-{stamp}.{format}"'
+        if format == "ndjson":
+            body = ndjson_lines(repository.export(filters, view.sort, view.fields))
+        else:
+            table = resource.csv_funding_columns if rows == "funding" else resource.csv_columns
+            columns = chosen(table, rows, view.fields)
+            needed = view.fields
+            if needed is not None and rows == "funding":
+                needed = (*needed, "funding")
+            records = repository.export(filters, view.sort, needed)
+            body = csv_lines(records, columns, rows, bom)
         return StreamingResponse(
             body, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition}
         )

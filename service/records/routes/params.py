@@ -4,7 +4,8 @@ and list parameters one by one in the contract, and validate them into grammar v
 import datetime as dt
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -230,25 +231,56 @@ def public_fields(resource: Resource) -> list[str]:
     return ["id", *(f for f in resource.record_model.model_fields if f != "id")]
 
 
+def _sort_query(sorts: list[str], default: str) -> Any:
+    return Annotated[
+        str | None,
+        Query(
+            description="Order of the results: a field name, `-` for descending. Default: "
+            f"{default}. Ties are broken by id.",
+            examples=["-year"],
+            json_schema_extra={ONE_OF: sorts},
+        ),
+    ]
+
+
+def _fields_query(field_names: list[str]) -> Any:
+    return Annotated[
+        list[str] | None,
+        Query(
+            description="Fields to return; `id` and `version` are always included." + LIST_NOTE,
+            examples=["title,year,usd"],
+            json_schema_extra={COMMA_LIST: {"type": "string", "enum": field_names}},
+        ),
+    ]
+
+
+def _parse_sort(chosen: str, sorts: list[str], q: str | None) -> Sort:
+    if chosen not in sorts:
+        raise invalid("sort", f"must be one of {', '.join(sorts)}")
+    parsed = Sort(chosen.lstrip("-"), chosen.startswith("-"))
+    if parsed.relevance and q is None:
+        raise invalid("sort", "relevance needs q")
+    return parsed
+
+
+def _parse_fields(fields: Sequence[str] | None, field_names: list[str]) -> tuple[str, ...] | None:
+    if fields is None:
+        return None
+    allowed = dict.fromkeys(field_names)
+    return comma_list("fields", fields, check_in(lambda: allowed, "a field of this collection"))
+
+
 def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]:
     """A dependency for the list-only parameters: sort, limit, cursor, count and fields."""
     sorts = _sort_values(resource)
     field_names = public_fields(resource)
-    check_field = check_in(lambda: dict.fromkeys(field_names), "a field of this collection")
+    SortQuery = _sort_query(sorts, "`relevance` with `q`, else `-updated_at` (newest change first)")
+    FieldsQuery = _fields_query(field_names)
 
     async def dependency(
         request: Request,
         q: Annotated[str | None, Query(include_in_schema=False)] = None,
-        sort: Annotated[
-            str | None,
-            Query(
-                description="Order of the results: a field name, `-` for descending. Default: "
-                "`relevance` with `q`, else `-updated_at` (newest change first). Ties are "
-                "broken by id.",
-                examples=["-year"],
-                json_schema_extra={ONE_OF: sorts},
-            ),
-        ] = None,
+        sort: SortQuery = None,  # type: ignore[valid-type]
         limit: Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")] = 25,
         cursor: Annotated[
             str | None,
@@ -262,28 +294,46 @@ def page_dependency(resource: Resource) -> Callable[..., Awaitable[PageRequest]]
                 json_schema_extra={"enum": ["exact", "none"]},
             ),
         ] = "exact",
-        fields: Annotated[
-            list[str] | None,
-            Query(
-                description="Fields to return; `id` and `version` are always included." + LIST_NOTE,
-                examples=["title,year,usd"],
-                json_schema_extra={COMMA_LIST: {"type": "string", "enum": field_names}},
-            ),
-        ] = None,
+        fields: FieldsQuery = None,  # type: ignore[valid-type]
     ) -> PageRequest:
         if count not in ("exact", "none"):
             raise invalid("count", "must be exact or none")
         q = search_text(q)
-        chosen = sort or ("relevance" if q is not None else DEFAULT_SORT)
-        if chosen not in sorts:
-            raise invalid("sort", f"must be one of {', '.join(sorts)}")
-        parsed = Sort(chosen.lstrip("-"), chosen.startswith("-"))
-        if parsed.relevance and q is None:
-            raise invalid("sort", "relevance needs q")
-        wanted = None
-        if fields is not None:
-            wanted = comma_list("fields", fields, check_field)
+        parsed = _parse_sort(sort or ("relevance" if q is not None else DEFAULT_SORT), sorts, q)
+        wanted = _parse_fields(fields, field_names)
         return PageRequest(parsed, limit, cursor, count == "exact", wanted)
 
     dependency.__name__ = f"{resource.name}_page"
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What an export writes besides the filters: the list's order and fields."""
+
+    sort: Sort
+    fields: tuple[str, ...] | None
+
+
+def view_dependency(resource: Resource) -> Callable[..., Awaitable[View]]:
+    """`sort` and `fields` exactly as the list takes them (same values, same default order),
+    so an export of what a list shows reuses the list's query string."""
+    sorts = _sort_values(resource)
+    field_names = public_fields(resource)
+    SortQuery = _sort_query(
+        sorts, "`relevance` with `q`, else `-updated_at` (newest change first), as in the list"
+    )
+    FieldsQuery = _fields_query(field_names)
+
+    async def dependency(
+        request: Request,
+        q: Annotated[str | None, Query(include_in_schema=False)] = None,
+        sort: SortQuery = None,  # type: ignore[valid-type]
+        fields: FieldsQuery = None,  # type: ignore[valid-type]
+    ) -> View:
+        q = search_text(q)
+        chosen = sort or ("relevance" if q is not None else DEFAULT_SORT)
+        return View(_parse_sort(chosen, sorts, q), _parse_fields(fields, field_names))
+
+    dependency.__name__ = f"{resource.name}_view"
     return dependency

@@ -19,29 +19,36 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from service.db import Document
-from service.records.grammar.query import Filters, PageRequest, invalid
+from service.records.grammar.query import Filters, PageRequest, Sort, invalid
 from service.records.search import relevance
+from service.records.storage.documents import HIDDEN
 from service.records.storage.mongo_query import keyset_after, to_mongo
 from service.tokens import Signer
 
-#: Large internal fields that are never served and need not travel.
-_HEAVY = {"_terms": 0, "_money": 0}
 
-
-def _projection(page: PageRequest) -> Document:
-    if page.fields is None:
-        return dict(_HEAVY)
-    wanted = {f for f in page.fields if f != "id"} | {"version", "_seq"}
-    if not page.sort.relevance:
-        wanted.add(page.sort.field)
+def projection(fields: tuple[str, ...] | None, sort: Sort) -> Document:
+    """What to read: everything but the heavy internal fields, or `fields` and what the
+    sort and the cursor need."""
+    if fields is None:
+        return dict(HIDDEN)
+    wanted = {f for f in fields if f != "id"} | {"version", "_seq"}
+    if not sort.relevance:
+        wanted.add(sort.field)
     return dict.fromkeys(sorted(wanted), 1)
 
 
-def _shape(doc: Document, page: PageRequest) -> Document:
+def shape(doc: Document, fields: tuple[str, ...] | None) -> Document:
+    """The record as served: `id`, and `fields` with `version` when fields are chosen."""
     out: Document = {"id": doc["_id"]}
-    keep = None if page.fields is None else {*page.fields, "version"}
+    keep = None if fields is None else {*fields, "version"}
     out.update((k, v) for k, v in doc.items() if k[0] != "_" and (keep is None or k in keep))
     return out
+
+
+def mongo_sort(sort: Sort) -> list[tuple[str, int]]:
+    """The sort with `_id` as its tie-breaker, so that the order is total."""
+    direction = DESCENDING if sort.descending else ASCENDING
+    return [(sort.field, direction)] + ([] if sort.field == "_id" else [("_id", direction)])
 
 
 def _relevance_key(doc: Document, terms: list[str]) -> list[Any]:
@@ -67,11 +74,14 @@ async def list_page(
     found_query = query
     if after is not None:
         found_query = {"$and": [query, keyset_after(field, descending, after["v"], after["i"])]}
-    direction = DESCENDING if descending else ASCENDING
-    sort = [(field, direction)] + ([] if field == "_id" else [("_id", direction)])
 
     async def fetch() -> list[Document]:
-        found = col.find(found_query, projection=_projection(page), sort=sort, limit=page.limit + 1)
+        found = col.find(
+            found_query,
+            projection=projection(page.fields, page.sort),
+            sort=mongo_sort(page.sort),
+            limit=page.limit + 1,
+        )
         return [d async for d in found]
 
     async def count() -> int | None:
@@ -85,11 +95,20 @@ async def list_page(
     if more:
         last = docs[-1]
         following = signer.dump({"h": fingerprint, "v": last.get(field), "i": last["_id"]})
-    answer: Document = {"data": [_shape(d, page) for d in docs]}
+    answer: Document = {"data": [shape(d, page.fields) for d in docs]}
     if total is not None:
         answer["total"] = total
     answer["next"] = following
     return answer
+
+
+async def ranked_ids(
+    col: AsyncCollection[Document], query: Document, filters: Filters
+) -> list[str]:
+    """The ids of every match in relevance order, as the list ranks them (for exports)."""
+    terms = list(filters.terms or ())
+    found = col.find(query, projection={"_terms": 1, "year": 1})
+    return [key[-1] for key in sorted([_relevance_key(d, terms) async for d in found])]
 
 
 async def _relevance_page(
@@ -114,12 +133,10 @@ async def _relevance_page(
     ids = [k[-1] for k in chosen]
     # One lookup per id: an `_id` equality is the one filter FerretDB pushes down to SQLite
     # (an `$in` scans the collection), and on MongoDB each is a point read.
-    projection = _projection(page) | ({} if page.fields is None else {"_deleted": 1})
-    looked_up = await asyncio.gather(
-        *(col.find_one({"_id": i}, projection=projection) for i in ids)
-    )
+    wanted = projection(page.fields, page.sort) | ({} if page.fields is None else {"_deleted": 1})
+    looked_up = await asyncio.gather(*(col.find_one({"_id": i}, projection=wanted) for i in ids))
     docs = [d for d in looked_up if d is not None and not d.get("_deleted")]
-    answer: Document = {"data": [_shape(d, page) for d in docs]}
+    answer: Document = {"data": [shape(d, page.fields) for d in docs]}
     if page.exact_count:
         answer["total"] = total
     answer["next"] = signer.dump({"h": fingerprint, "k": chosen[-1]}) if more else None

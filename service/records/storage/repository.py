@@ -21,12 +21,12 @@ from service.auth.principal import Principal
 from service.db import Document
 from service.gate import Gate
 from service.problems import Gone, NotFound, PreconditionFailed, invalid_body
-from service.records.grammar.query import Filters, PageRequest
+from service.records.grammar.query import Filters, PageRequest, Sort
 from service.records.grammar.stats import StatsRequest
 from service.records.model import RecordFields
 from service.records.resource import Resource
 from service.records.storage import listing, stats
-from service.records.storage.documents import HIDDEN, content, public
+from service.records.storage.documents import content, public
 from service.records.storage.indexes import indexes
 from service.records.storage.mongo_query import to_mongo
 from service.records.storage.rederive import rederive
@@ -128,13 +128,29 @@ class Repository:
         async with self.gate.admit():
             return await stats.stats(self.col, self.resource, filters, request)
 
-    async def export(self, filters: Filters) -> AsyncIterator[Document]:
-        """Every matching live record in id order, read in batches."""
-        found = self.col.find(
-            to_mongo(filters), projection=HIDDEN, sort=[("_id", ASCENDING)], batch_size=500
-        )
-        async for doc in found:
-            yield public(doc)
+    async def export(
+        self, filters: Filters, sort: Sort, fields: tuple[str, ...] | None = None
+    ) -> AsyncIterator[Document]:
+        """Every matching live record in `sort` order (as the list orders it), shaped to
+        `fields` like the list, read in batches. By relevance, the ranking reads the ids
+        and search terms of every match first (as each list page does), then the records
+        in batches of ids."""
+        query, wanted = to_mongo(filters), listing.projection(fields, sort)
+        if not sort.relevance:
+            found = self.col.find(
+                query, projection=wanted, sort=listing.mongo_sort(sort), batch_size=500
+            )
+            async for doc in found:
+                yield listing.shape(doc, fields)
+            return
+        ids = await listing.ranked_ids(self.col, query, filters)
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            selected = {"$and": [query, {"_id": {"$in": batch}}]}
+            docs = {d["_id"]: d async for d in self.col.find(selected, projection=wanted)}
+            for rid in batch:
+                if rid in docs:  # a record deleted meanwhile is left out
+                    yield listing.shape(docs[rid], fields)
 
     async def timeline(
         self, country: str, year_from: int | None, year_to: int | None

@@ -93,11 +93,13 @@ export async function capabilities() {
         const list = params(`/v1/${collection}`);
         const facets = params(`/v1/${collection}/facets`);
         const stats = params(`/v1/${collection}/stats`);
+        const exported = params(`/v1/${collection}/export`);
         out[collection] = {
           filters: Object.keys(list).filter(
             (n) => !["sort", "limit", "cursor", "count", "fields"].includes(n),
           ),
           sorts: enumOf(list.sort || {}),
+          exportSorts: enumOf(exported.sort || {}),
           facets: enumOf(facets.by || {}),
           dimensions: enumOf(stats.group_by || {}),
           roles: stats.role ? enumOf(stats.role) : null,

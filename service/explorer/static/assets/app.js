@@ -282,7 +282,7 @@ async function listView(params) {
   caps.sorts.filter((s) => s !== "relevance" || params.get("q")).map((s) => el("option", { value: s, selected: s === sort }, SORTS[s] || s)));
   const csv = new URLSearchParams(filters);
   csv.set("format", "csv");
-  if (sort && caps.exportSort) csv.set("sort", sort);
+  if (sort && caps.exportSorts.includes(sort)) csv.set("sort", sort); // "download what I see"
   const results = el("ol", { class: "cards", id: "results", "aria-busy": "true" },
     Array.from({ length: 4 }, () => el("li", { class: "card skeleton", "aria-hidden": "true" })));
   const count = el("p", { id: "count", class: "count", "aria-live": "polite" }, "Loading…");
