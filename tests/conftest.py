@@ -39,12 +39,18 @@ def database_uri() -> Iterator[str]:
 
 
 def settings_for(uri: str, database: str | None = None, **overrides: Any) -> Settings:
+    """In-process apps give each query 5 s rather than the default 1 s: these specification
+    tests check answers, not the time limit, and CI machines are shared. The time limit has
+    its own tests (`test_overload.py`, the fault tests), with the default."""
     return Settings(
-        mongodb_uri=uri,
-        database=database or f"test_{uuid.uuid4().hex[:10]}",
-        bootstrap_admin_key=ADMIN_SECRET,
-        cursor_secret="test-cursor-secret",
-        **overrides,
+        **{
+            "mongodb_uri": uri,
+            "database": database or f"test_{uuid.uuid4().hex[:10]}",
+            "bootstrap_admin_key": ADMIN_SECRET,
+            "cursor_secret": "test-cursor-secret",
+            "db_query_timeout_ms": 5000,
+            **overrides,
+        }
     )
 
 
