@@ -7,39 +7,14 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader
 from service.problems import Invalid
+from service.records.routes import examples
 from service.vocab.countries import is_country
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
-from service.wiring import services_of
+from service.wiring import RESOURCES, services_of
 
 router = APIRouter(prefix="/v1/countries", tags=["countries"])
-
-_EXAMPLE = {
-    "country": "PAK",
-    "data": [
-        {
-            "collection": "projects",
-            "id": "pakistan-china-fibre-optic",
-            "date": "2016-05",
-            "title": "Pakistan-China fibre-optic cable",
-            "kind": "cable",
-            "status": "completed",
-            "year": 2016,
-            "usd": 44000000,
-            "usd_lower_bound": False,
-        },
-        {
-            "collection": "events",
-            "id": "belt-and-road-forum-2017",
-            "date": "2017-05-14",
-            "title": "Belt and Road Forum for International Cooperation",
-            "kind": "forum",
-            "year": 2017,
-            "usd": None,
-            "usd_lower_bound": False,
-        },
-    ],
-}
 
 
 @router.get(
@@ -49,8 +24,9 @@ _EXAMPLE = {
     description="Every event and project that names the country (in any role, or through an "
     "organisation), as summaries merged by date; records without a date come last. "
     "`date` is the record's primary date at its known precision.",
+    response_model=answers.Timeline,
     responses={
-        200: {"content": {"application/json": {"example": _EXAMPLE}}},
+        200: {"content": examples.json_example(examples.timeline(RESOURCES))},
         **error_responses(401, 422, 503),
     },
 )

@@ -21,6 +21,7 @@ from service.vocab.terms import (
     ProjectKind,
     ProjectStatus,
 )
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 
@@ -55,6 +56,7 @@ def vocabularies() -> dict[str, Any]:
     summary="The published vocabularies",
     description="Sectors, kinds, statuses, roles, dual-use levels, money terms, ISO 3166 "
     "countries (plus EUU) and ISO 4217 currencies: every value a coded field accepts.",
+    response_model=answers.Vocabularies,
     responses=error_responses(422, 429),
 )
 async def get_vocab() -> Response:

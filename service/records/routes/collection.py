@@ -22,6 +22,7 @@ from service.records.routes.params import (
 from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
 from service.records.storage.repository import Repository
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
 from service.web.json_response import JSONBytes
@@ -48,8 +49,9 @@ def collection_router(resource: Resource) -> APIRouter:
         'are keyset-paged: follow `next` (also sent as a `Link: <...>; rel="next"` header) '
         "until it is null. Every matching record is returned exactly once along the walk, "
         "even while others are written.",
+        response_model=answers.list_page(resource),
         responses={
-            200: {"content": {"application/json": {"example": examples.list_page(resource)}}},
+            200: {"content": examples.json_example(examples.list_page(resource))},
             **error_responses(422, *ALWAYS),
         },
     )
@@ -71,8 +73,9 @@ def collection_router(resource: Resource) -> APIRouter:
         "most frequent first (records without a value count under `null`; a record counts "
         "once under each of its countries, sectors or organisations). A facet ignores its "
         "own field's filter, so a panel can still offer the other values.",
+        response_model=answers.facets(resource),
         responses={
-            200: {"content": {"application/json": {"example": examples.facets()}}},
+            200: {"content": examples.json_example(examples.facets(resource))},
             **error_responses(422, *ALWAYS),
         },
     )
@@ -111,8 +114,9 @@ def collection_router(resource: Resource) -> APIRouter:
         "(amounts qualified `at-least`/`more-than`, or unknown). `usd_avg` is `usd` divided "
         "by the number of records with a known amount. `usd` is null where no amount is "
         "known. Grouped by currency, sums are per funding item in that currency.",
+        response_model=answers.Stats,
         responses={
-            200: {"content": {"application/json": {"example": examples.stats()}}},
+            200: {"content": examples.json_example(examples.stats(resource))},
             **error_responses(422, *ALWAYS),
         },
     )

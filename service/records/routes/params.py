@@ -28,8 +28,9 @@ from service.records.search import query_terms
 from service.vocab.countries import country_names
 from service.vocab.terms import SECTORS, DualUseLevel
 
-#: OpenAPI marker: the parameter is a comma-separated list of items of this schema. The
-#: contract generator rewrites such parameters to `style: form, explode: false` arrays.
+#: OpenAPI marker: the parameter is a list of items of this schema, repeated or comma-separated
+#: (`country=RUS&country=ISR` means `country=RUS,ISR`). The contract generator rewrites such
+#: parameters to `style: form, explode: true` arrays, which is how generated clients send them.
 COMMA_LIST = "x-comma-list"
 #: OpenAPI marker: an optional parameter that takes one of these values.
 ONE_OF = "x-one-of"
@@ -52,7 +53,8 @@ def _list_parameter(resource: Resource, spec: ListFilter) -> inspect.Parameter:
             str | None,
             Query(
                 max_length=4000,
-                description=spec.description + " Comma-separated.",
+                description=spec.description
+                + " Repeat the parameter or separate values with commas.",
                 examples=[spec.example],
                 json_schema_extra={COMMA_LIST: item},
             ),
@@ -188,7 +190,7 @@ def document_comma_lists(openapi: dict[str, Any], components: dict[str, Any]) ->
                         "maxItems": MAX_VALUES,
                     }
                     parameter["style"] = "form"
-                    parameter["explode"] = False
+                    parameter["explode"] = True
 
 
 def _sort_values(resource: Resource) -> list[str]:
