@@ -107,7 +107,7 @@ async def test_every_answer_of_a_walk_validates_against_its_schema(fixtures_only
 async def test_error_examples_carry_what_the_server_sends(fixtures_only):
     """Each error example's type, title and status are those of a real answer."""
     rid = fixture_puts()[0][0].rsplit("/", 1)[1]
-    cases = [
+    cases: list[tuple[str, str, str, dict[str, Any]]] = [
         ("/v1/events", "get", "422", dict(url="/v1/events", params={"limit": 0})),
         ("/v1/events/{record_id}", "get", "404", dict(url="/v1/events/no-such-event")),
         (

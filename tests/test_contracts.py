@@ -1,7 +1,9 @@
 """The published contracts equal what the code generates, and are valid."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -92,7 +94,7 @@ def test_country_enum_lists_iso_codes():
     assert {"CHN", "PAK", "EUU"} <= set(codes) and len(codes) > 240
 
 
-def _operations():
+def _operations() -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     for path, item in spec["paths"].items():
         for method, op in item.items():
