@@ -66,7 +66,7 @@ def _example(status: int) -> dict[str, Any]:
 
 def problem_component() -> dict[str, Any]:
     """The schema `PROBLEM_REF` names, for the contract's components."""
-    return ProblemDoc.model_json_schema()
+    return ProblemDoc.model_json_schema() | {"title": "Problem"}
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
