@@ -8,9 +8,10 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader
 from service.problems import Invalid
+from service.records.routes.params import COMMA_LIST
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
-from service.wiring import services_of
+from service.wiring import RESOURCES, services_of
 
 router = APIRouter(prefix="/v1", tags=["changes"])
 
@@ -83,8 +84,9 @@ async def changes(
         str | None,
         Query(
             max_length=200,
-            description="Comma-separated collections to follow (default: all).",
+            description="Collections to follow, repeated or comma-separated (default: all).",
             examples=["events,projects"],
+            json_schema_extra={COMMA_LIST: {"type": "string", "enum": [r.name for r in RESOURCES]}},
         ),
     ] = None,
 ) -> Response:
