@@ -14,8 +14,11 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 FERRETDB := .build/ferretdb
 PY := $(VENV)/bin/python
+#: The OpenAPI linter the suite runs (tests/test_contract_lint.py), installed locally from npm.
+REDOCLY_VERSION := 2.77.0
+REDOCLY := $(TOOLS)/node/node_modules/.bin/redocly
 
-.PHONY: run test lint typecheck unit contracts fuzz bench bench-latency clean deps database
+.PHONY: run test lint typecheck unit contracts fuzz bench bench-latency clean deps database tools
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -37,6 +40,11 @@ $(FERRETDB): ferretdb/main.go ferretdb/go.mod ferretdb/go.sum
 database: $(FERRETDB)
 	@embedded/build.sh
 
+$(REDOCLY):
+	npm install --prefix $(TOOLS)/node --no-audit --no-fund --silent @redocly/cli@$(REDOCLY_VERSION)
+
+tools: $(REDOCLY)
+
 deps: $(VENV)/.synced database
 
 run: deps
@@ -52,7 +60,7 @@ typecheck: $(VENV)/.synced
 contracts: $(VENV)/.synced
 	$(PY) -m service contracts write
 
-test: deps lint typecheck
+test: deps tools lint typecheck
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # Contract fuzzing with a larger budget than `make test` (which runs 10 examples per operation).

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from service.db import ping
 from service.problems import Unavailable
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 from service.wiring import Wired
@@ -13,7 +14,9 @@ from service.wiring import Wired
 router = APIRouter(tags=["health"])
 
 
-@router.get("/livez", operation_id="livez", summary="The process is up")
+@router.get(
+    "/livez", operation_id="livez", summary="The process is up", response_model=answers.Status
+)
 async def livez() -> Response:
     return JSONBytes({"status": "ok"})
 
@@ -22,6 +25,7 @@ async def livez() -> Response:
     "/readyz",
     operation_id="readyz",
     summary="The database is reachable",
+    response_model=answers.Status,
     responses=error_responses(503),
 )
 async def readyz(services: Wired) -> Response:

@@ -33,9 +33,11 @@ from service.middleware.strict_json import JsonLimits
 from service.problems import Problem, Unavailable, unexpected
 from service.query_params import reject_unknown_query
 from service.records.routes import build_router
+from service.records.routes.examples import restore_examples
 from service.records.routes.params import document_comma_lists, filter_components
 from service.settings import Settings
 from service.vocab import routes as vocab_routes
+from service.web.error_docs import problem_component
 from service.wiring import RESOURCES, Services
 
 log = logging.getLogger("service")
@@ -85,14 +87,17 @@ async def _prepare(services: Services) -> None:
 
 
 def _complete_contract(app: FastAPI) -> None:
-    """What FastAPI cannot infer: comma-separated filters appear as arrays of their enum, and
-    every operation says who may call it (`x-access`, and an optional key on reads)."""
+    """What FastAPI cannot infer: list filters appear as arrays of their enum, every operation
+    says who may call it (`x-access`, and an optional key on reads), errors refer to the
+    `Problem` schema, and answer examples keep their nulls."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
             document_comma_lists(schema, filter_components(RESOURCES))
+            schema["components"]["schemas"]["Problem"] = problem_component()
+            restore_examples(app, schema)
             annotate_access(app, schema)
         assert app.openapi_schema is not None
         return app.openapi_schema
@@ -129,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_url="/openapi.json",
         servers=[{"url": "/", "description": "This server"}],
+        contact={"name": "Silk Road Tracker", "url": "https://silkroadtracker.dev"},
+        license_info={"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
     )
     logs.setup(settings.log_level)
     problems.install(app)

@@ -7,45 +7,14 @@ from starlette.responses import Response
 
 from service.auth.deps import Reader
 from service.problems import Invalid
+from service.records.routes import examples
 from service.vocab.countries import is_country
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
-from service.wiring import services_of
+from service.wiring import RESOURCES, services_of
 
 router = APIRouter(prefix="/v1/countries", tags=["countries"])
-
-_EXAMPLE = {
-    "country": "PAK",
-    "data": [
-        {
-            "collection": "projects",
-            "id": "pakistan-china-fibre-optic",
-            "date": "2016-05",
-            "title": "Pakistan-China fibre-optic cable",
-            "kind": "cable",
-            "status": "completed",
-            "date_text": "May 2016",
-            "year": 2016,
-            "usd": 44000000,
-            "usd_qualifier": "exact",
-            "usd_period": "total",
-            "usd_lower_bound": False,
-        },
-        {
-            "collection": "events",
-            "id": "belt-and-road-forum-2017",
-            "date": "2017-05-14",
-            "title": "Belt and Road Forum for International Cooperation",
-            "kind": "forum",
-            "date_text": "14 May 2017",
-            "year": 2017,
-            "usd": None,
-            "usd_qualifier": None,
-            "usd_period": None,
-            "usd_lower_bound": False,
-        },
-    ],
-}
 
 
 @router.get(
@@ -58,8 +27,9 @@ _EXAMPLE = {
     "source's wording of it ('projects completed since 2013' is a period, not an event of "
     "2013); `usd` is the headline amount, with `usd_qualifier` and `usd_period` ('total', "
     "'annual' or a period in words such as 'since 2013').",
+    response_model=answers.Timeline,
     responses={
-        200: {"content": {"application/json": {"example": _EXAMPLE}}},
+        200: {"content": examples.json_example(examples.timeline(RESOURCES))},
         **error_responses(401, 422, 503),
     },
 )

@@ -106,3 +106,14 @@ async def seeded(app_client: AppClient) -> AsyncIterator[httpx.AsyncClient]:
     async with app_client() as c:
         await seed(c)
         yield c
+
+
+def fixture_puts() -> list[tuple[str, dict[str, Any]]]:
+    """The seed fixtures as the PUTs that store them (path, body): version 1 of each."""
+    from service.fixtures import fixture_files, read
+
+    out = []
+    for collection, path in fixture_files():
+        body = read(path)
+        out.append((f"/v1/{collection}/{body.pop('id')}", body))
+    return out

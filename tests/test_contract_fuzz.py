@@ -14,6 +14,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import ADMIN_SECRET
 from tests.dbserver import ROOT
 from tests.service_process import ServiceProcess
@@ -73,3 +75,40 @@ def test_schemathesis_finds_no_failure(database_uri, tmp_path):
     assert cases["unique_failures"] == 0 and not summary["errors"]
     server_errors = [line for line in service.log().splitlines() if '"status":5' in line]
     assert not [line for line in server_errors if '"status":503' not in line], server_errors[:3]
+
+
+def test_schemathesis_checks_answer_bodies_against_their_schemas(database_uri, tmp_path):
+    """The body checks have teeth: with a contract whose answer schema the server's answers
+    do not meet, the same checks fail (an empty schema, as answers once had, passes anything)."""
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    spec["components"]["schemas"]["Vocabularies"]["properties"]["sectors"] = {"type": "string"}
+    contract = tmp_path / "openapi.yaml"
+    contract.write_text(yaml.safe_dump(spec, sort_keys=False))
+    service = ServiceProcess(database_uri, f"fuzz_{uuid.uuid4().hex[:8]}")
+    service.start()
+    try:
+        run = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                str(contract),
+                "--url",
+                service.url,
+                "--checks",
+                "response_schema_conformance",
+                "--include-operation-id",
+                "get_vocabularies",
+                "--max-examples",
+                "1",
+                "--phases",
+                "examples,fuzzing",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        service.stop()
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "Response violates schema" in run.stdout, run.stdout[-3000:]

@@ -1,7 +1,9 @@
 """The published contracts equal what the code generates, and are valid."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -75,8 +77,8 @@ def test_every_filter_is_documented_with_its_type_and_enum(collection, filters):
         assert filters | numeric <= set(params), suffix
         for name in filters - {"q", "organisation"}:
             schema = params[name]["schema"]
-            # Repeated (`country=A&country=B`), as generated clients send an array.
-            assert schema["type"] == "array" and params[name]["explode"] is True
+            assert schema["type"] == "array" and params[name]["style"] == "form"
+            assert params[name]["explode"] is True  # repeated, as generated clients send it
             ref = schema["items"]["$ref"].rsplit("/", 1)[1]
             assert schemas[ref]["enum"], name
         assert operation["responses"]["200"]["content"], suffix
@@ -90,3 +92,54 @@ def test_country_enum_lists_iso_codes():
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     codes = spec["components"]["schemas"]["CountryCode"]["enum"]
     assert {"CHN", "PAK", "EUU"} <= set(codes) and len(codes) > 240
+
+
+def _operations() -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            yield spec, f"{method.upper()} {path}", op
+
+
+def test_every_json_answer_declares_a_typed_schema():
+    """A generated client returns None for an answer whose schema is empty."""
+    for spec, where, op in _operations():
+        for status, response in op["responses"].items():
+            if status.startswith("2") and "application/json" in response.get("content", {}):
+                schema = response["content"]["application/json"].get("schema", {})
+                ref = schema.get("$ref", "")
+                assert ref.startswith("#/components/schemas/"), f"{where} {status}: {schema}"
+                target = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+                assert target.get("properties"), f"{where} {status}: {ref} has no properties"
+
+
+def test_errors_are_declared_as_problem_json_only_with_types_the_server_sends():
+    from service.problems import TYPE_BASE
+    from service.web.error_docs import SLUGS
+
+    seen = 0
+    for spec, where, op in _operations():
+        assert "Problem" in spec["components"]["schemas"]
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                assert list(response["content"]) == ["application/problem+json"], where
+                content = response["content"]["application/problem+json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Problem"}, where
+                assert content["example"]["type"] == TYPE_BASE + SLUGS[int(status)], where
+                assert content["example"]["status"] == int(status), where
+                seen += 1
+    assert seen > 100
+
+
+def test_public_operations_need_no_key_and_info_names_licence_and_contact():
+    publics = []
+    for _spec, where, op in _operations():
+        if op["x-access"] == "public":
+            assert op["security"] == [], where
+            publics.append(where)
+        else:
+            assert op["security"], where
+    assert {"GET /livez", "GET /readyz", "GET /v1/vocab"} <= set(publics)
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    assert spec["info"]["license"]["name"] and spec["info"]["license"]["url"]
+    assert spec["info"]["contact"]["url"]

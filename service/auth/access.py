@@ -54,6 +54,8 @@ def annotate_access(app: FastAPI, schema: dict[str, Any]) -> None:
             operation["x-access"] = level
             if level == "read":  # a key is optional (and a bad one is still a 401)
                 operation["security"] = [*operation.get("security", []), {}]
+            elif level == "public":  # no key is ever looked at
+                operation["security"] = []
             note = f"**Access ({level})**: {ACCESS_NOTES[level]}"
             text = operation.get("description", "")
             operation["description"] = f"{text}\n\n{note}" if text else note

@@ -22,6 +22,7 @@ from service.vocab.terms import (
     ProjectKind,
     ProjectStatus,
 )
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 
@@ -56,6 +57,7 @@ def vocabularies() -> dict[str, Any]:
     summary="The published vocabularies",
     description="Sectors, kinds, statuses, roles, dual-use levels, money terms, ISO 3166 "
     "countries (plus EUU) and ISO 4217 currencies: every value a coded field accepts.",
+    response_model=answers.Vocabularies,
     responses=error_responses(422, 429),
 )
 async def get_vocab() -> Response:
@@ -81,6 +83,7 @@ def synonyms() -> dict[str, Any]:
     description="The domain's known variants (each canonical word and the spellings `q` treats "
     "as the same: fibre and fiber, Jiaotong and Jiao Tong, RMB and yuan, AI and artificial "
     "intelligence, ...) and the American spellings read as British ones.",
+    response_model=answers.Synonyms,
     responses=error_responses(422, 429),
 )
 async def get_synonyms() -> Response:

@@ -1,8 +1,9 @@
 """OpenAPI descriptions of the error answers, so every operation documents its problems."""
 
+from http import HTTPStatus
 from typing import Any
 
-from service.problems import PROBLEM_JSON, ProblemDoc
+from service.problems import PROBLEM_JSON, TYPE_BASE, ProblemDoc
 
 _WHY = {
     304: "Not modified: the `If-None-Match` ETag is current.",
@@ -26,26 +27,59 @@ _WHY = {
 }
 
 
+#: The problem type the service sends with each status (see `service/problems.py` and the
+#: middleware): a client may switch on `type`.
+SLUGS = {
+    400: "malformed-json",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    409: "conflict",
+    410: "gone",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    414: "uri-too-long",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
+    503: "unavailable",
+}
+#: The contract's component for the problem document (added by `problem_component`).
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def _example(status: int) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "type": f"https://silkroadtracker.dev/problems/{status}",
-        "title": "Error",
+        "type": TYPE_BASE + SLUGS[status],
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": _WHY[status],
     }
     if status == 422:
-        doc["errors"] = [{"pointer": "/countries/0/code", "detail": "'XXX' is not an ISO code"}]
+        doc["errors"] = [
+            {
+                "parameter": "limit",
+                "in": "query",
+                "detail": "Input should be greater than or equal to 1",
+            }
+        ]
     return doc
 
 
+def problem_component() -> dict[str, Any]:
+    """The schema `PROBLEM_REF` names, for the contract's components."""
+    return ProblemDoc.model_json_schema() | {"title": "Problem"}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """Response entries for the given statuses, and 414: any URL can be too long."""
+    """Response entries for the given statuses and 414 (any URL can be too long), declared as
+    `application/problem+json` only (a `model` would make FastAPI declare `application/json`
+    too)."""
     codes = sorted({*statuses, 414})
     return {
         code: {
             "description": _WHY[code],
-            "model": ProblemDoc,
-            "content": {PROBLEM_JSON: {"example": _example(code)}},
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_REF, "example": _example(code)}},
         }
         for code in codes
     }

@@ -31,6 +31,7 @@ from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
 from service.records.storage.repository import Repository
 from service.vocab.terms import PARTY_ROLES
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.idempotent import IDEMPOTENCY_RULES, IdempotencyKey, respond
 from service.web.json_response import JSONBytes
@@ -59,8 +60,9 @@ def collection_router(resource: Resource) -> APIRouter:
         'are keyset-paged: follow `next` (also sent as a `Link: <...>; rel="next"` header) '
         "until it is null. Every matching record is returned exactly once along the walk, "
         "even while others are written.",
+        response_model=answers.list_page(resource),
         responses={
-            200: {"content": {"application/json": {"example": examples.list_page(resource)}}},
+            200: {"content": examples.json_example(examples.list_page(resource))},
             **error_responses(422, *ALWAYS),
         },
     )
@@ -82,8 +84,9 @@ def collection_router(resource: Resource) -> APIRouter:
         "most frequent first (records without a value count under `null`; a record counts "
         "once under each of its countries, sectors or organisations). A facet ignores its "
         "own field's filter, so a panel can still offer the other values.",
+        response_model=answers.facets(resource),
         responses={
-            200: {"content": {"application/json": {"example": examples.facets()}}},
+            200: {"content": examples.json_example(examples.facets(resource))},
             **error_responses(422, *ALWAYS),
         },
     )
@@ -132,8 +135,9 @@ def collection_router(resource: Resource) -> APIRouter:
         "answer's `roles` says which), and, when a funding item names who provides it "
         "(`provided_by`), only to those among the providing side; `count` still counts "
         "every record under every party it names. Country roles are those of `countries`.",
+        response_model=answers.Stats,
         responses={
-            200: {"content": {"application/json": {"example": examples.stats()}}},
+            200: {"content": examples.json_example(examples.stats(resource))},
             **error_responses(422, *ALWAYS),
         },
     )

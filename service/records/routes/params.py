@@ -31,9 +31,9 @@ from service.records.search import query_terms
 from service.vocab.countries import country_names
 from service.vocab.terms import SECTORS, Confidence, DualUseLevel
 
-#: OpenAPI marker: the parameter is a list of items of this schema, repeated or
-#: comma-separated. The contract generator rewrites such parameters to `style: form,
-#: explode: true` arrays (the repeated form, which generated clients send).
+#: OpenAPI marker: the parameter is a list of items of this schema, repeated or comma-separated
+#: (`country=RUS&country=ISR` means `country=RUS,ISR`). The contract generator rewrites such
+#: parameters to `style: form, explode: true` arrays, which is how generated clients send them.
 COMMA_LIST = "x-comma-list"
 #: How every list parameter is described.
 LIST_NOTE = " Repeat the parameter or separate values with commas: `a=X&a=Y` is `a=X,Y`."

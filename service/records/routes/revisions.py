@@ -13,6 +13,7 @@ from service.records.routes.preconditions import IfMatch, parse_version_tag
 from service.records.routes.repository_dep import repository_for
 from service.records.routes.written import answer
 from service.records.storage.repository import Repository
+from service.web import answers
 from service.web.error_docs import error_responses
 from service.web.json_response import JSONBytes
 
@@ -29,6 +30,7 @@ def revision_router(resource: Resource) -> APIRouter:
         operation_id=f"list_{one}_revisions",
         summary=f"List the revisions of a {one}",
         description="Newest first: version, operation, when and by which key.",
+        response_model=answers.RevisionList,
         responses=error_responses(404, *ALWAYS),
     )
     async def revisions(record_id: IdPath, repository: Repo, _: Reader) -> Response:
@@ -39,6 +41,7 @@ def revision_router(resource: Resource) -> APIRouter:
         operation_id=f"get_{one}_revision",
         summary=f"Get one revision of a {one}",
         description="The record as it was at that version (`record` is null for a deletion).",
+        response_model=answers.revision(resource),
         responses=error_responses(404, *ALWAYS),
     )
     async def revision(
