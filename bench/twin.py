@@ -81,7 +81,8 @@ def json(body: Any) -> Response:
 
 def fingerprint(terms: list[str] | None, any_of: list[Any], sort: str) -> str:
     """What a list cursor is tied to: the filters (`q` and any-of lists here) and the sort."""
-    data = orjson.dumps([terms, any_of, None, None, None, None, None])
+    # `Filters.fingerprint`: terms, any-of lists, then its six bounds (none in the twin).
+    data = orjson.dumps([terms, any_of, *[None] * 6])
     return f"{hashlib.sha256(data).hexdigest()[:16]}/{sort}"
 
 
