@@ -221,7 +221,7 @@ async def test_a_service_on_loopback_allows_loopback_origins_on_any_port(app_cli
     ("settings", "allowed"),
     [
         ({"host": "0.0.0.0"}, False),  # reachable from other machines: only the listed origins
-        ({}, False),
+        ({"host": "192.0.2.10"}, False),  # one interface, not loopback
         ({"host": "::1"}, True),
         ({"host": "localhost"}, True),
         ({"host": "127.0.0.1", "cors_loopback": False}, False),
