@@ -5,7 +5,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 from service.settings import Settings
 
@@ -46,10 +46,18 @@ UNAVAILABLE_CODES = frozenset(
 )
 
 
+_DUPLICATE_KEY = 11000  # a lost race, answered item by item; never an outage
+
+
 def is_unavailable(exc: PyMongoError) -> bool:
     """Whether a driver error is an outage (503, retry later) rather than a fault of ours."""
     if isinstance(exc, ConnectionFailure) or getattr(exc, "timeout", False):
         return True
+    if isinstance(exc, BulkWriteError):
+        # A write the database could not store (a full disk: PostgreSQL's "could not extend
+        # file" is FerretDB's InternalError) fails item by item, inside the bulk error.
+        codes = {e.get("code") for e in exc.details.get("writeErrors", [])} - {_DUPLICATE_KEY}
+        return bool(codes) and codes <= UNAVAILABLE_CODES
     return isinstance(exc, OperationFailure) and exc.code in UNAVAILABLE_CODES
 
 

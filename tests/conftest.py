@@ -63,7 +63,7 @@ def app_client(database_uri: str) -> AppClient:
         database: str | None = None, **overrides: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(settings_for(database_uri, database, **overrides))
-        async with LifespanManager(app) as manager:
+        async with LifespanManager(app, startup_timeout=30) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 yield client
