@@ -36,6 +36,23 @@ def timed_get(url: str) -> tuple[int, float, httpx.Headers | None]:
     return r.status_code, time.monotonic() - started, r.headers
 
 
+def readers(
+    url: str, outcomes: list[tuple[float, int, float]], stop: threading.Event, count: int = 4
+) -> list[threading.Thread]:
+    """Threads (not started) that GET `url` until `stop`, appending (sent at, status, took);
+    every 503 must carry `Retry-After`."""
+
+    def traffic() -> None:
+        while not stop.is_set():
+            at = time.monotonic()
+            status, took, headers = timed_get(url)
+            if status == 503:
+                assert headers is not None and headers["retry-after"]
+            outcomes.append((at, status, took))
+
+    return [threading.Thread(target=traffic) for _ in range(count)]
+
+
 def wait_for_status(url: str, status: int, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -91,16 +108,7 @@ def test_database_dies_mid_traffic_and_the_service_recovers(own_database, proces
     url = f"{service.url}/v1/events"
     outcomes: list[tuple[float, int, float]] = []
     stop = threading.Event()
-
-    def traffic() -> None:
-        while not stop.is_set():
-            at = time.monotonic()
-            status, took, headers = timed_get(url)
-            if status == 503:
-                assert headers is not None and headers["retry-after"]
-            outcomes.append((at, status, took))
-
-    workers = [threading.Thread(target=traffic) for _ in range(4)]
+    workers = readers(url, outcomes, stop)
     try:
         wait_for_status(url, 200, timeout=10)
         for w in workers:
@@ -164,16 +172,7 @@ def test_a_hung_or_dead_database_answers_503_within_about_2_s(own_database, faul
     url = f"{service.url}/v1/events"
     outcomes: list[tuple[float, int, float]] = []
     stop = threading.Event()
-
-    def traffic() -> None:
-        while not stop.is_set():
-            at = time.monotonic()
-            status, took, headers = timed_get(url)
-            if status == 503:
-                assert headers is not None and headers["retry-after"]
-            outcomes.append((at, status, took))
-
-    workers = [threading.Thread(target=traffic) for _ in range(4)]
+    workers = readers(url, outcomes, stop)
     try:
         wait_for_status(url, 200, timeout=10)
         for w in workers:
